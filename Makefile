@@ -1,0 +1,153 @@
+# Builds, runs and tests the microkernel.
+#
+#   make run     boot in QEMU, serial console on this terminal (Ctrl-A X quits)
+#   make test    host unit tests, then the in-QEMU test boot; prints a summary
+#   make build   loader, kernel and initrd into build/
+#   make iso     BIOS+UEFI ISO with Limine (needs LIMINE_DIR=...); make run-iso
+#   make clippy / fmt / clean
+#
+# `run` and `test` set up a fresh Debian machine first (tools/deps.sh): the
+# QEMU/xorriso/mtools packages and Rust's x86_64-unknown-none target.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+TARGET := x86_64-unknown-none
+CARGO_TARGET_DIR ?= target
+OUT := $(CARGO_TARGET_DIR)/$(TARGET)/release
+BUILD ?= build
+
+# Crates tested on the host with `cargo test`.
+HOST_CRATES := abi kernel-core runner
+# Userspace programs, each put in the initrd under its package name. By
+# default every crate in servers/ and userland/ (package name = directory
+# name); set it to choose, e.g. `make run USER_CRATES="init console"`.
+USER_CRATES ?= $(notdir $(patsubst %/Cargo.toml,%,$(wildcard servers/*/Cargo.toml userland/*/Cargo.toml)))
+
+# The kernel's command line for `make run`; a comma must be written `,,`.
+KERNEL_ARGS ?=
+# The test boot: its kernel is built with these features and gets `test`.
+KERNEL_TEST_FEATURES ?= ktest
+TEST_TIMEOUT ?= 120
+
+QEMU := qemu-system-x86_64
+QEMU_MACHINE := -machine q35 -cpu max -m 256M -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+QEMU_CONSOLE := -nographic -serial mon:stdio
+QEMU_HEADLESS := -display none -serial stdio -monitor none
+RUNNER := $(CARGO_TARGET_DIR)/debug/qemu-runner
+
+LIMINE_FILES := limine-bios.sys limine-bios-cd.bin limine-uefi-cd.bin BOOTX64.EFI
+ISO_ROOT := $(BUILD)/iso_root
+
+.PHONY: all deps build kernel-test runner initrd run test test-host test-qemu \
+	iso run-iso clippy fmt clean
+
+all: build
+
+deps:
+	@bash tools/deps.sh
+
+build:
+	@bash tools/deps.sh --rust-only
+	cargo build --release -p boot --target $(TARGET)
+	cargo build --release -p kernel --target $(TARGET)
+	$(if $(USER_CRATES),cargo build --release --target $(TARGET) $(addprefix -p ,$(USER_CRATES)))
+	@mkdir -p $(BUILD)
+	cp $(OUT)/boot $(BUILD)/boot.elf
+	cp $(OUT)/kernel $(BUILD)/kernel.elf
+	@$(MAKE) --no-print-directory initrd
+
+# The initrd: a ustar archive of build/initrd/, which holds each userspace
+# binary under its package name and a README (so it is never empty).
+initrd:
+	@rm -rf $(BUILD)/initrd && mkdir -p $(BUILD)/initrd
+	@for crate in $(USER_CRATES); do cp $(OUT)/$$crate $(BUILD)/initrd/$$crate; done
+	@printf 'The initrd, made by `make build`.\nPrograms: %s\n' "$(or $(USER_CRATES),none)" \
+		> $(BUILD)/initrd/README
+	tar --format=ustar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+		-cf $(BUILD)/initrd.tar -C $(BUILD)/initrd README $(USER_CRATES)
+
+# The kernel for the test boot, kept apart from build/kernel.elf.
+kernel-test: build
+	cargo build --release -p kernel --target $(TARGET) \
+		$(if $(KERNEL_TEST_FEATURES),--features "$(KERNEL_TEST_FEATURES)")
+	cp $(OUT)/kernel $(BUILD)/kernel-test.elf
+
+runner:
+	cargo build -p runner
+
+run: deps build
+	$(QEMU) $(QEMU_MACHINE) $(QEMU_CONSOLE) -kernel $(BUILD)/boot.elf \
+		-initrd "$(strip $(BUILD)/kernel.elf $(KERNEL_ARGS)),$(BUILD)/initrd.tar"
+
+# Both parts run even if the first fails; the summary counts both.
+test: deps
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/host-tests.log $(BUILD)/qemu-tests.log
+	@start=$$SECONDS; host=0; qemu=0; \
+	$(MAKE) --no-print-directory test-host || host=$$?; \
+	$(MAKE) --no-print-directory test-qemu || qemu=$$?; \
+	bash tools/test-summary.sh $(BUILD)/host-tests.log $$host $(BUILD)/qemu-tests.log $$qemu; \
+	echo "make test: $$((SECONDS - start)) s"; \
+	[ $$host -eq 0 ] && [ $$qemu -eq 0 ]
+
+test-host:
+	@mkdir -p $(BUILD)
+	cargo test --no-fail-fast $(addprefix -p ,$(HOST_CRATES)) 2>&1 | tee $(BUILD)/host-tests.log
+
+test-qemu: kernel-test runner
+	$(RUNNER) --timeout $(TEST_TIMEOUT) --log $(BUILD)/qemu-tests.log --expect-tests -- \
+		$(QEMU) $(QEMU_MACHINE) $(QEMU_HEADLESS) -kernel $(BUILD)/boot.elf \
+		-initrd "$(BUILD)/kernel-test.elf test,$(BUILD)/initrd.tar"
+
+# A BIOS+UEFI ISO booted by real Limine. LIMINE_DIR holds Limine's binary
+# release: the files in LIMINE_FILES and the `limine` tool (or limine.c).
+# It is checked before anything is built.
+ifneq ($(filter iso run-iso,$(MAKECMDGOALS)),)
+  ifeq ($(LIMINE_DIR),)
+    $(error make iso: set LIMINE_DIR to a directory with Limine's binaries: \
+      $(LIMINE_FILES) and the limine tool or limine.c)
+  endif
+  LIMINE_MISSING := $(filter-out $(notdir $(wildcard $(addprefix $(LIMINE_DIR)/,$(LIMINE_FILES)))),\
+    $(LIMINE_FILES))
+  ifneq ($(LIMINE_MISSING),)
+    $(error make iso: missing from LIMINE_DIR=$(LIMINE_DIR): $(LIMINE_MISSING))
+  endif
+  ifeq ($(wildcard $(LIMINE_DIR)/limine $(LIMINE_DIR)/limine.c),)
+    $(error make iso: LIMINE_DIR=$(LIMINE_DIR) has neither the limine tool nor limine.c)
+  endif
+endif
+
+iso: deps build
+	@if [ -x "$(LIMINE_DIR)/limine" ]; then cp "$(LIMINE_DIR)/limine" $(BUILD)/limine; \
+	else cc -std=c99 -O2 -o $(BUILD)/limine "$(LIMINE_DIR)/limine.c"; fi
+	rm -rf $(ISO_ROOT)
+	mkdir -p $(ISO_ROOT)/boot/limine $(ISO_ROOT)/EFI/BOOT
+	cp $(BUILD)/kernel.elf $(ISO_ROOT)/boot/kernel
+	cp $(BUILD)/initrd.tar $(ISO_ROOT)/boot/initrd.tar
+	cp limine.cfg $(ISO_ROOT)/boot/limine/limine.conf
+	cp $(addprefix "$(LIMINE_DIR)"/,limine-bios.sys limine-bios-cd.bin limine-uefi-cd.bin) \
+		$(ISO_ROOT)/boot/limine/
+	cp "$(LIMINE_DIR)/BOOTX64.EFI" $(ISO_ROOT)/EFI/BOOT/
+	xorriso -as mkisofs -R -r -J -b boot/limine/limine-bios-cd.bin \
+		-no-emul-boot -boot-load-size 4 -boot-info-table -hfsplus \
+		-apm-block-size 2048 --efi-boot boot/limine/limine-uefi-cd.bin \
+		-efi-boot-part --efi-boot-image --protective-msdos-label \
+		$(ISO_ROOT) -o $(BUILD)/os.iso
+	$(BUILD)/limine bios-install $(BUILD)/os.iso
+
+run-iso: iso
+	$(QEMU) $(QEMU_MACHINE) $(QEMU_CONSOLE) -cdrom $(BUILD)/os.iso
+
+clippy:
+	cargo clippy --release -p boot -p kernel $(addprefix -p ,$(USER_CRATES)) \
+		--target $(TARGET) -- -D warnings
+	cargo clippy --all-targets $(addprefix -p ,$(HOST_CRATES)) -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf $(BUILD)

@@ -1,0 +1,140 @@
+//! Scheduling: priority round-robin over the run queues, time slices from
+//! the LAPIC timer, sleepers woken by deadline, the idle loop, and the two
+//! ways into the kernel from user mode that are not system calls (traps).
+//! Every path out of the kernel ends in `resume`, which picks the thread to
+//! run and enters it.
+
+use crate::arch::{cpu, time, trap, trap::TrapFrame, user};
+use crate::state::{self, Guard, Kernel};
+use crate::thread::{Blocked, State, ThreadId};
+
+/// Timer ticks in one time slice.
+pub const SLICE_TICKS: u32 = 2;
+
+impl Kernel {
+    /// Puts a runnable thread on its run queue.
+    pub fn make_ready(&mut self, id: ThreadId) {
+        let Some(t) = self.thread(id) else { return };
+        t.state = State::Ready;
+        let p = t.priority;
+        self.runq.push(p, id);
+        let current_priority = self.current.and_then(|c| self.threads.get(c)).map(|t| t.priority);
+        if current_priority.is_none_or(|cp| p > cp) {
+            self.need_resched = true;
+        }
+    }
+
+    /// Ends a thread's wait with the given return values.
+    pub fn wake(&mut self, id: ThreadId, rax: i64, rdx: u64) {
+        let Some(t) = self.thread(id) else { return };
+        if !matches!(t.state, State::Blocked(_)) {
+            return;
+        }
+        t.set_return(rax, rdx);
+        if let State::Blocked(Blocked::Sleep { .. }) = t.state {
+            self.sleepers.retain(|&(_, s)| s != id);
+        }
+        self.make_ready(id);
+    }
+
+    /// Blocks the current thread; it runs again only when woken.
+    pub fn block_current(&mut self, why: Blocked) {
+        if let Blocked::Sleep { until } = why {
+            let id = self.current.expect("sleep without a thread");
+            let at = self.sleepers.partition_point(|&(d, _)| d <= until);
+            self.sleepers.insert(at, (until, id));
+        }
+        self.cur().state = State::Blocked(why);
+    }
+
+    /// Accounts one timer tick: wakes due sleepers, ages the time slice.
+    pub fn tick(&mut self) {
+        self.stats.timer_ticks += 1;
+        let now = time::uptime_ns();
+        while let Some(&(deadline, id)) = self.sleepers.first() {
+            if deadline > now {
+                break;
+            }
+            self.sleepers.remove(0);
+            self.wake(id, 0, 0);
+        }
+        if let Some(id) = self.current {
+            if let Some(t) = self.thread(id) {
+                t.slice_left = t.slice_left.saturating_sub(1);
+                if t.slice_left == 0 {
+                    self.need_resched = true;
+                }
+            }
+        }
+    }
+
+    /// Chooses the thread to run next, or `None` to idle.
+    fn pick(&mut self) -> Option<ThreadId> {
+        if let Some(id) = self.current {
+            let still_running = self.thread(id).is_some_and(|t| t.state == State::Running);
+            if still_running && !self.need_resched {
+                return Some(id);
+            }
+            if still_running {
+                // Preempted or yielded: to the back of its queue.
+                self.make_ready(id);
+            }
+        }
+        self.need_resched = false;
+        self.stats.scheduler_invocations += 1;
+        let (_, next) = self.runq.pop()?;
+        let t = self.thread(next)?;
+        t.state = State::Running;
+        t.slice_left = SLICE_TICKS;
+        self.current = Some(next);
+        Some(next)
+    }
+}
+
+/// Leaves the kernel: runs the chosen thread, idling until there is one.
+pub fn resume(mut k: Guard) -> ! {
+    loop {
+        if let Some(id) = k.pick() {
+            if k.last_ran != Some(id) {
+                k.stats.context_switches += 1;
+                k.last_ran = Some(id);
+            }
+            let t = k.threads.get(id).expect("picked a dead thread");
+            let frame = &t.frame as *const TrapFrame;
+            let process = t.process;
+            let cr3 = k.processes.get(process).map(|p| p.cr3()).expect("thread without a process");
+            drop(k);
+            // SAFETY: `frame` is inside a boxed, live thread whose process
+            // owns `cr3`; the lock is released and nothing else is on the
+            // kernel stack that needs dropping.
+            unsafe { user::enter_user(frame, cr3) }
+        }
+        k.current = None;
+        drop(k);
+        // Nothing to run: wait for an interrupt (it may wake someone).
+        cpu::enable_and_halt();
+        cpu::disable_interrupts();
+        k = state::lock();
+    }
+}
+
+/// A trap from user mode: the frame is already saved in the current thread.
+pub extern "C" fn trap_from_user(frame: *mut TrapFrame) -> ! {
+    // SAFETY: the entry stub passes the frame it just filled, inside the
+    // current thread's control block.
+    let frame = unsafe { &*frame };
+    let kind = trap::classify(frame);
+    let mut k = state::lock();
+    match kind {
+        trap::TrapKind::Exception => crate::fault::user_fault(&mut k, frame),
+        trap::TrapKind::Timer => k.tick(),
+        trap::TrapKind::Other => {}
+    }
+    resume(k)
+}
+
+/// The timer fired while the kernel idled (or ran boot-time tests).
+pub fn timer_tick_in_kernel() {
+    let mut k = state::lock();
+    k.tick();
+}

@@ -1,0 +1,86 @@
+//! The kernel's state — threads, processes, run queues, sleepers — and the
+//! one lock that guards it. The kernel runs with interrupts disabled (entry
+//! masks IF), on one CPU, and never waits while holding the lock: every
+//! entry takes it, does its work, drops it and returns to some thread. A
+//! second acquisition can only mean a kernel bug, so `lock` refuses it
+//! loudly instead of spinning forever.
+
+use crate::process::Process;
+use crate::thread::{Thread, ThreadId};
+use alloc::{boxed::Box, vec::Vec};
+use kcore::arena::Arena;
+use kcore::runqueue::RunQueues;
+use spin::{Mutex, MutexGuard};
+
+/// Counters the kernel keeps about itself (read by `kernel_info`).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Stats {
+    pub syscalls: u64,
+    /// Times the scheduler chose among runnable threads.
+    pub scheduler_invocations: u64,
+    /// Times the CPU moved from one thread to another.
+    pub context_switches: u64,
+    pub timer_ticks: u64,
+}
+
+pub struct Kernel {
+    pub threads: Arena<Box<Thread>>,
+    pub processes: Arena<Process>,
+    pub runq: RunQueues<ThreadId>,
+    /// Blocked sleepers as (deadline in ns, thread), soonest first.
+    pub sleepers: Vec<(u64, ThreadId)>,
+    /// The thread on the CPU (or the one that entered the kernel).
+    pub current: Option<ThreadId>,
+    /// The thread that last ran in user mode (to count real switches).
+    pub last_ran: Option<ThreadId>,
+    /// Set when the current thread should give way at the next exit.
+    pub need_resched: bool,
+    pub next_pid: u64,
+    /// The boot archive holding every program.
+    pub initrd: &'static [u8],
+    /// `test` on the command line: init's exit ends the QEMU run.
+    pub test_mode: bool,
+    pub init: Option<kcore::arena::Id>,
+    pub stats: Stats,
+}
+
+impl Kernel {
+    const fn new() -> Self {
+        Kernel {
+            threads: Arena::new(crate::process::MAX_THREADS_TOTAL),
+            processes: Arena::new(crate::process::MAX_PROCESSES),
+            runq: RunQueues::new(),
+            sleepers: Vec::new(),
+            current: None,
+            last_ran: None,
+            need_resched: false,
+            next_pid: 1,
+            initrd: &[],
+            test_mode: false,
+            init: None,
+            stats: Stats { syscalls: 0, scheduler_invocations: 0, context_switches: 0, timer_ticks: 0 },
+        }
+    }
+
+    pub fn thread(&mut self, id: ThreadId) -> Option<&mut Thread> {
+        self.threads.get_mut(id).map(|b| &mut **b)
+    }
+
+    /// The current thread. Only called on paths entered from a thread.
+    pub fn cur(&mut self) -> &mut Thread {
+        let id = self.current.expect("no current thread");
+        self.thread(id).expect("current thread vanished")
+    }
+}
+
+static KERNEL: Mutex<Kernel> = Mutex::new(Kernel::new());
+
+pub type Guard = MutexGuard<'static, Kernel>;
+
+/// Takes the kernel lock. Interrupts must be disabled.
+pub fn lock() -> Guard {
+    match KERNEL.try_lock() {
+        Some(g) => g,
+        None => panic!("kernel state re-entered (lock already held)"),
+    }
+}

@@ -1,0 +1,71 @@
+//! Process system calls: spawn, wait, kill, exit, getpid.
+
+use super::{grant, has_handle_room, lookup, Args, Next};
+use crate::process::{loader::MAX_ARGS, Object, ProcessState};
+use crate::state::Kernel;
+use crate::thread::Blocked;
+use crate::usermem::UserSlice;
+use abi::Error;
+use alloc::vec::Vec;
+
+/// Longest program name.
+const MAX_NAME: usize = 64;
+
+pub fn spawn(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let [name_ptr, name_len, args_ptr, args_len, ..] = args.a;
+    let parent = k.cur().process;
+    if !k.processes.get(parent).is_some_and(|p| p.may_spawn) {
+        return Err(Error::PermissionDenied);
+    }
+    if name_len == 0 || name_len as usize > MAX_NAME || args_len as usize > MAX_ARGS {
+        return Err(Error::BadArgument);
+    }
+    let mut name = [0u8; MAX_NAME];
+    let name = &mut name[..name_len as usize];
+    UserSlice::new(name_ptr, name_len)?.read(name)?;
+    let name = core::str::from_utf8(name).map_err(|_| Error::BadArgument)?;
+    let user_args = UserSlice::new(args_ptr, args_len)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(user_args.len()).map_err(|_| Error::NoMemory)?;
+    bytes.resize(user_args.len(), 0);
+    user_args.read(&mut bytes)?;
+    if !has_handle_room(k) {
+        return Err(Error::LimitReached);
+    }
+    let child = k.spawn(Some(parent), name, &bytes)?;
+    let handle = grant(k, Object::Process(child)).expect("handle room was checked");
+    Ok(Next::Return(handle, 0))
+}
+
+pub fn wait(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let Object::Process(target) = lookup(k, args.a[0])? else { return Err(Error::BadHandle) };
+    let me = k.current.ok_or(Error::BadState)?;
+    let p = k.processes.get_mut(target).ok_or(Error::BadHandle)?;
+    match p.state {
+        ProcessState::Zombie(status) => Ok(Next::Return(0, status as u64)),
+        ProcessState::Alive => {
+            p.waiters.try_reserve(1).map_err(|_| Error::NoMemory)?;
+            p.waiters.push(me);
+            k.block_current(Blocked::Wait(target));
+            Ok(Next::Reschedule)
+        }
+    }
+}
+
+pub fn kill(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let Object::Process(target) = lookup(k, args.a[0])? else { return Err(Error::BadHandle) };
+    k.end_process(target, abi::EXIT_KILLED);
+    Ok(Next::Return(0, 0))
+}
+
+pub fn exit(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let process = k.cur().process;
+    k.end_process(process, args.a[0] as i64);
+    Ok(Next::Reschedule)
+}
+
+pub fn getpid(k: &mut Kernel, _: &Args) -> Result<Next, Error> {
+    let process = k.cur().process;
+    let pid = k.processes.get(process).ok_or(Error::BadState)?.pid;
+    Ok(Next::Return(pid, 0))
+}
