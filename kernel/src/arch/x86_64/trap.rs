@@ -18,8 +18,10 @@ pub const IRQ_LINES: u8 = 24;
 /// The LAPIC's spurious-interrupt vector.
 pub const VECTOR_SPURIOUS: u8 = 0xff;
 
-/// Registers as the entry stubs leave them on the stack.
-#[repr(C)]
+/// Registers as the entry stubs leave them on the stack. Aligned to 16 so
+/// that its end is too: the CPU aligns RSP0 down to 16 bytes before pushing
+/// a user-mode trap frame, and the frame must land exactly here.
+#[repr(C, align(16))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TrapFrame {
     pub r15: u64,
@@ -46,6 +48,8 @@ pub struct TrapFrame {
     pub rsp: u64,
     pub ss: u64,
 }
+
+const _: () = assert!(size_of::<TrapFrame>() % 16 == 0);
 
 impl TrapFrame {
     pub fn from_user(&self) -> bool {
