@@ -25,10 +25,14 @@ HOST_CRATES := abi kernel-core runner
 # name); set it to choose, e.g. `make run USER_CRATES="init console"`.
 USER_CRATES ?= $(notdir $(patsubst %/Cargo.toml,%,$(wildcard servers/*/Cargo.toml userland/*/Cargo.toml)))
 
+# tools/mkhostile turns this valid program into the hostile-* ELF images
+# that utest's loader tests spawn; they go into the initrd beside it.
+HOSTILE_FROM ?= hello
+
 # The kernel's command line for `make run`; a comma must be written `,,`.
 KERNEL_ARGS ?=
-# The test boot: its kernel is built with these features and gets `test`.
-KERNEL_TEST_FEATURES ?= ktest
+# The test boot: the kernel's command line and the runner's time limit (s).
+TEST_KERNEL_ARGS ?= test
 TEST_TIMEOUT ?= 120
 
 QEMU := qemu-system-x86_64
@@ -41,7 +45,7 @@ RUNNER := $(CARGO_TARGET_DIR)/debug/qemu-runner
 LIMINE_FILES := limine-bios.sys limine-bios-cd.bin limine-uefi-cd.bin BOOTX64.EFI
 ISO_ROOT := $(BUILD)/iso_root
 
-.PHONY: all deps build kernel-test runner initrd run test test-host test-qemu \
+.PHONY: all deps build runner initrd run test test-host test-qemu \
 	iso run-iso clippy fmt clean
 
 all: build
@@ -60,20 +64,16 @@ build:
 	@$(MAKE) --no-print-directory initrd
 
 # The initrd: a ustar archive of build/initrd/, which holds each userspace
-# binary under its package name and a README (so it is never empty).
+# binary under its package name, the hostile-* images and a README (so it is
+# never empty).
 initrd:
 	@rm -rf $(BUILD)/initrd && mkdir -p $(BUILD)/initrd
 	@for crate in $(USER_CRATES); do cp $(OUT)/$$crate $(BUILD)/initrd/$$crate; done
-	@printf 'The initrd, made by `make build`.\nPrograms: %s\n' "$(or $(USER_CRATES),none)" \
-		> $(BUILD)/initrd/README
+	$(if $(filter $(HOSTILE_FROM),$(USER_CRATES)),\
+		cargo run --quiet -p mkhostile -- $(OUT)/$(HOSTILE_FROM) $(BUILD)/initrd)
+	@printf 'The initrd, made by `make build`.\n' > $(BUILD)/initrd/README
 	tar --format=ustar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
-		-cf $(BUILD)/initrd.tar -C $(BUILD)/initrd README $(USER_CRATES)
-
-# The kernel for the test boot, kept apart from build/kernel.elf.
-kernel-test: build
-	cargo build --release -p kernel --target $(TARGET) \
-		$(if $(KERNEL_TEST_FEATURES),--features "$(KERNEL_TEST_FEATURES)")
-	cp $(OUT)/kernel $(BUILD)/kernel-test.elf
+		-cf $(BUILD)/initrd.tar -C $(BUILD)/initrd $$(ls $(BUILD)/initrd)
 
 runner:
 	cargo build -p runner
@@ -96,10 +96,10 @@ test-host:
 	@mkdir -p $(BUILD)
 	cargo test --no-fail-fast $(addprefix -p ,$(HOST_CRATES)) 2>&1 | tee $(BUILD)/host-tests.log
 
-test-qemu: kernel-test runner
+test-qemu: build runner
 	$(RUNNER) --timeout $(TEST_TIMEOUT) --log $(BUILD)/qemu-tests.log --expect-tests -- \
 		$(QEMU) $(QEMU_MACHINE) $(QEMU_HEADLESS) -kernel $(BUILD)/boot.elf \
-		-initrd "$(BUILD)/kernel-test.elf test,$(BUILD)/initrd.tar"
+		-initrd "$(strip $(BUILD)/kernel.elf $(TEST_KERNEL_ARGS)),$(BUILD)/initrd.tar"
 
 # A BIOS+UEFI ISO booted by real Limine. LIMINE_DIR holds Limine's binary
 # release: the files in LIMINE_FILES and the `limine` tool (or limine.c).
@@ -141,7 +141,8 @@ run-iso: iso
 	$(QEMU) $(QEMU_MACHINE) $(QEMU_CONSOLE) -cdrom $(BUILD)/os.iso
 
 clippy:
-	cargo clippy --release -p boot -p kernel $(addprefix -p ,$(USER_CRATES)) \
+	cargo clippy -p boot -p kernel $(if $(wildcard libipc/Cargo.toml),-p libipc) \
+		$(addprefix -p ,$(USER_CRATES)) \
 		--target $(TARGET) -- -D warnings
 	cargo clippy --all-targets $(addprefix -p ,$(HOST_CRATES)) -- -D warnings
 

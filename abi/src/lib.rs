@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod errors;
+pub mod ipc;
 pub mod syscall;
 
 pub use errors::Error;

@@ -14,8 +14,11 @@ pub enum Syscall {
     DebugWrite = 0,
     /// `exit(status) -> !`: end the calling process.
     Exit = 1,
-    /// `spawn(name_ptr, name_len, args_ptr, args_len) -> process handle`:
-    /// start the initrd program `name` with argument bytes `args`.
+    /// `spawn(name_ptr, name_len, args_ptr, args_len, handles_ptr,
+    /// handle_count) -> process handle`: start the initrd program `name`
+    /// with argument bytes `args`, giving it copies of `handle_count`
+    /// handles (u64 values at `handles_ptr`, each with TRANSFER), which
+    /// appear in the child's table as `first_handle(0)`, `first_handle(1)`, ...
     Spawn = 2,
     /// `wait(process) -> (0, status)`: block until the process ends; the
     /// exit status is in `rdx` (`EXIT_KILLED`, `EXIT_FAULTED` or the code).
@@ -51,13 +54,69 @@ pub enum Syscall {
     /// `kernel_info(kind, buf, len) -> bytes written`: statistics for tools
     /// (`ps`, `mem`, the IPC counters); `kind` is an `InfoKind`.
     KernelInfo = 16,
+    /// `channel_create() -> channel handle` (RECEIVE | CONNECT | DUPLICATE | TRANSFER).
+    ChannelCreate = 17,
+    /// `connect(channel) -> connection handle` (SEND | DUPLICATE | TRANSFER);
+    /// needs CONNECT on the channel handle.
+    Connect = 18,
+    /// `send(conn, msg, msg_len, reply, reply_cap, options) -> status`:
+    /// blocks until the reply. `rax` = the replier's status (>= 0) or
+    /// `-error`; `rdx` = reply length; `r8` = a handle given with the reply
+    /// (0 = none). `options` points to an `ipc::SendOptions` or is 0.
+    Send = 19,
+    /// `receive(channel, buf, buf_cap, timeout_ns) -> receive id`: blocks
+    /// for the next message, pulse or asynchronous reply, in arrival order.
+    /// `rax` = receive id (0 for pulses and async replies); `rdx` = length;
+    /// `rdi` = `ipc::Kind`; `rsi` = sender pid / pulse code / token;
+    /// `r8` = pulse value / async status; `r9` = handle received (0 = none).
+    Receive = 20,
+    /// `reply(rcvid, status, reply, reply_len, handle) -> 0`: `status` >= 0
+    /// is returned to the sender; a negative status must be `-error`.
+    Reply = 21,
+    /// `reply_receive(rcvid, status_len, reply, channel, buf, buf_cap)`:
+    /// `reply` then `receive` in one call (`status_len` from
+    /// `ipc::pack_status_len`); rcvid 0 skips the reply. Returns as `receive`.
+    ReplyReceive = 22,
+    /// `pulse(conn, code, value) -> 0`: queue a notification; never blocks.
+    Pulse = 23,
+    /// `send_async(conn, msg, msg_len, token, reply_channel) -> 0`: queue a
+    /// message; its reply arrives on `reply_channel` as `Kind::AsyncReply`.
+    SendAsync = 24,
+    /// `lease_read(rcvid, index, offset, buf, len) -> len`: copy from the
+    /// sender's lease `index` into our memory.
+    LeaseRead = 25,
+    /// `lease_write(rcvid, index, offset, buf, len) -> len`: copy our
+    /// memory into the sender's lease `index`.
+    LeaseWrite = 26,
+    /// `handle_dup(handle, rights) -> handle`: a copy with `rights` (a subset).
+    HandleDup = 27,
+    /// `irq_bind(irq, channel, code) -> 0`: deliver the line's interrupts
+    /// as pulses (`code`, value = line) on `channel`, and unmask it.
+    IrqBind = 28,
+    /// `irq_ack(irq) -> 0`: the driver handled the interrupt; unmask the line.
+    IrqAck = 29,
+    /// `ioports_enable(ports) -> 0`: allow this process `in`/`out` on the
+    /// port range the handle names.
+    IoPortsEnable = 30,
+    /// `dma_alloc(dma, len) -> addr`: physically contiguous zeroed memory;
+    /// `rdx` = its physical address.
+    DmaAlloc = 31,
+    /// `set_priority(priority) -> 0`: the calling thread's base priority
+    /// (0..=`MAX_USER_PRIORITY`).
+    SetPriority = 32,
 }
+
+/// Highest priority a thread may ask for.
+pub const MAX_USER_PRIORITY: u64 = 24;
+
+/// Number of system calls.
+pub const SYSCALL_COUNT: u64 = 33;
 
 impl Syscall {
     /// Decodes the number in `rax`.
     pub fn from_raw(n: u64) -> Option<Syscall> {
         use Syscall::*;
-        const ALL: [Syscall; 17] = [
+        const ALL: [Syscall; SYSCALL_COUNT as usize] = [
             DebugWrite,
             Exit,
             Spawn,
@@ -75,6 +134,22 @@ impl Syscall {
             GetPid,
             HandleClose,
             KernelInfo,
+            ChannelCreate,
+            Connect,
+            Send,
+            Receive,
+            Reply,
+            ReplyReceive,
+            Pulse,
+            SendAsync,
+            LeaseRead,
+            LeaseWrite,
+            HandleDup,
+            IrqBind,
+            IrqAck,
+            IoPortsEnable,
+            DmaAlloc,
+            SetPriority,
         ];
         ALL.get(n as usize).copied()
     }
@@ -86,6 +161,82 @@ impl Syscall {
 pub enum InfoKind {
     /// `MemInfo`: frames free and total.
     Memory = 0,
+    /// `ipc::IpcStats`: the IPC and scheduler counters.
+    Ipc = 1,
+    /// A list of `ProcessInfo` records, one per process.
+    Processes = 2,
+}
+
+/// Handle value of the `n`th handle given to a new process at spawn.
+pub const fn first_handle(n: u64) -> u64 {
+    (1 << 16) | (n + 1)
+}
+
+/// What init finds in its handle table at start (in this order).
+pub mod init_handles {
+    use super::first_handle;
+    /// Every I/O port (grant subsets by duplicating... ports are granted
+    /// whole; see `docs/abi.md`).
+    pub const IOPORTS: u64 = first_handle(0);
+    /// The right to allocate DMA memory.
+    pub const DMA: u64 = first_handle(1);
+    /// Interrupt line `n` (0..24) is `first_handle(2 + n)`.
+    pub const fn irq(line: u64) -> u64 {
+        first_handle(2 + line)
+    }
+}
+
+/// One process in `kernel_info(InfoKind::Processes)`: little-endian u64s
+/// pid, parent pid (0 = none), threads, pages, state (0 alive, 1 ended),
+/// exit status, then 32 bytes of NUL-padded name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub pid: u64,
+    pub parent: u64,
+    pub threads: u64,
+    pub pages: u64,
+    pub ended: bool,
+    pub status: i64,
+    pub name: [u8; 32],
+}
+
+impl ProcessInfo {
+    pub const SIZE: usize = 6 * 8 + 32;
+
+    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+        let mut b = [0; Self::SIZE];
+        let words = [self.pid, self.parent, self.threads, self.pages, self.ended as u64, self.status as u64];
+        for (i, w) in words.iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        b[48..].copy_from_slice(&self.name);
+        b
+    }
+
+    pub fn from_bytes(b: &[u8; Self::SIZE]) -> Self {
+        let word = |i: usize| {
+            let mut w = [0; 8];
+            w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        let mut name = [0; 32];
+        name.copy_from_slice(&b[48..]);
+        ProcessInfo {
+            pid: word(0),
+            parent: word(1),
+            threads: word(2),
+            pages: word(3),
+            ended: word(4) != 0,
+            status: word(5) as i64,
+            name,
+        }
+    }
+
+    /// The name without its padding.
+    pub fn name(&self) -> &str {
+        let end = self.name.iter().position(|&b| b == 0).unwrap_or(self.name.len());
+        core::str::from_utf8(&self.name[..end]).unwrap_or("?")
+    }
 }
 
 /// `kernel_info(InfoKind::Memory)` fills this.
@@ -124,6 +275,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn process_info_round_trip() {
+        let mut p = ProcessInfo { pid: 3, parent: 1, threads: 2, pages: 40, ended: true, status: -1001, name: [0; 32] };
+        p.name[..4].copy_from_slice(b"init");
+        let q = ProcessInfo::from_bytes(&p.to_bytes());
+        assert_eq!(q, p);
+        assert_eq!(q.name(), "init");
+    }
+
+    #[test]
     fn mem_info_round_trip() {
         let m = MemInfo { free_frames: 1, total_frames: u64::MAX, page_size: 4096 };
         assert_eq!(MemInfo::from_bytes(&m.to_bytes()), m);
@@ -131,10 +291,10 @@ mod tests {
 
     #[test]
     fn numbers_decode_to_themselves() {
-        for n in 0..17 {
+        for n in 0..SYSCALL_COUNT {
             assert_eq!(Syscall::from_raw(n).map(|s| s as u64), Some(n));
         }
-        assert_eq!(Syscall::from_raw(17), None);
+        assert_eq!(Syscall::from_raw(SYSCALL_COUNT), None);
         assert_eq!(Syscall::from_raw(u64::MAX), None);
     }
 }

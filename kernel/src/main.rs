@@ -13,7 +13,7 @@ mod log;
 mod arch;
 mod boot;
 mod fault;
-mod irq;
+mod ipc;
 mod ktest;
 mod mm;
 mod process;
@@ -89,7 +89,7 @@ extern "C" fn kmain() -> ! {
     let mut k = state::lock();
     k.initrd = initrd;
     k.test_mode = test_mode;
-    match k.spawn(None, "init", cmdline.as_bytes()) {
+    match k.spawn(None, "init", cmdline.as_bytes(), &init_handles()) {
         Ok(init) => {
             k.init = Some(init);
             if let Some(p) = k.processes.get_mut(init) {
@@ -105,6 +105,19 @@ extern "C" fn kmain() -> ! {
     }
     kinfo!("boot complete in {} ms; entering userspace", time::uptime_ns() / 1_000_000);
     sched::resume(k)
+}
+
+/// What init holds from the start (`abi::syscall::init_handles`): every I/O
+/// port, the DMA right and every interrupt line, to hand to drivers.
+fn init_handles() -> [process::Handle; 2 + ipc::pulse::IRQ_LINES] {
+    use abi::ipc::rights::{DUPLICATE, TRANSFER};
+    use process::{Handle, Object};
+    let mut handles = [Handle { object: Object::Dma, rights: DUPLICATE | TRANSFER }; 2 + ipc::pulse::IRQ_LINES];
+    handles[0].object = Object::IoPorts { base: 0, count: 65536 };
+    for (line, h) in handles[2..].iter_mut().enumerate() {
+        h.object = Object::Irq(line as u8);
+    }
+    handles
 }
 
 /// The initrd module: the one whose path ends in `initrd.tar`, else the first.

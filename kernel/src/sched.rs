@@ -31,23 +31,53 @@ impl Kernel {
             return;
         }
         t.set_return(rax, rdx);
-        if let State::Blocked(Blocked::Sleep { .. }) = t.state {
-            self.sleepers.retain(|&(_, s)| s != id);
-        }
+        self.disarm_timeout(id);
         self.make_ready(id);
     }
 
     /// Blocks the current thread; it runs again only when woken.
     pub fn block_current(&mut self, why: Blocked) {
-        if let Blocked::Sleep { until } = why {
-            let id = self.current.expect("sleep without a thread");
-            let at = self.sleepers.partition_point(|&(d, _)| d <= until);
-            self.sleepers.insert(at, (until, id));
-        }
         self.cur().state = State::Blocked(why);
     }
 
-    /// Accounts one timer tick: wakes due sleepers, ages the time slice.
+    /// Wakes `id` with `TimedOut` (or 0 for a sleep) at `deadline` ns of
+    /// uptime unless something else wakes it first.
+    pub fn arm_timeout(&mut self, id: ThreadId, deadline: u64) -> Result<(), abi::Error> {
+        self.sleepers.try_reserve(1).map_err(|_| abi::Error::NoMemory)?;
+        let at = self.sleepers.partition_point(|&(d, _)| d <= deadline);
+        self.sleepers.insert(at, (deadline, id));
+        if let Some(t) = self.thread(id) {
+            t.timeout_armed = true;
+        }
+        Ok(())
+    }
+
+    pub fn disarm_timeout(&mut self, id: ThreadId) {
+        if let Some(t) = self.thread(id) {
+            if t.timeout_armed {
+                t.timeout_armed = false;
+                self.sleepers.retain(|&(_, s)| s != id);
+            }
+        }
+    }
+
+    /// A deadline passed: end the wait it guarded.
+    fn timeout_expired(&mut self, id: ThreadId) {
+        let Some(t) = self.thread(id) else { return };
+        t.timeout_armed = false;
+        let State::Blocked(why) = t.state else { return };
+        match why {
+            Blocked::Sleep => self.wake(id, 0, 0),
+            Blocked::Send(ch) | Blocked::Receive(ch) => {
+                self.ipc_forget(id, ch);
+                self.wake(id, abi::Error::TimedOut.to_raw(), 0);
+            }
+            Blocked::Reply { .. } => self.wake(id, abi::Error::TimedOut.to_raw(), 0),
+            Blocked::Wait(_) | Blocked::Join(_) | Blocked::Replied => {}
+        }
+    }
+
+    /// Accounts one timer tick: ends due waits, ages the time slice.
     pub fn tick(&mut self) {
         self.stats.timer_ticks += 1;
         let now = time::uptime_ns();
@@ -56,16 +86,39 @@ impl Kernel {
                 break;
             }
             self.sleepers.remove(0);
-            self.wake(id, 0, 0);
+            self.timeout_expired(id);
         }
         if let Some(id) = self.current {
+            let waiting = self.runq.highest();
             if let Some(t) = self.thread(id) {
                 t.slice_left = t.slice_left.saturating_sub(1);
-                if t.slice_left == 0 {
+                // Round-robin only among equals or betters: with nobody
+                // else ready there is nothing to schedule.
+                if t.slice_left == 0 && waiting.is_some_and(|p| p >= t.priority) {
                     self.need_resched = true;
                 }
             }
         }
+    }
+
+    /// Hands the CPU straight to `next` (just unblocked by IPC), without the
+    /// run queue — unless a more important thread is ready, in which case
+    /// `next` queues like anyone else. The caller has already taken the
+    /// current thread off the CPU. Returns whether the hand-off happened.
+    pub fn switch_direct(&mut self, next: ThreadId) -> bool {
+        let ready = self.runq.highest();
+        let Some(t) = self.thread(next) else { return false };
+        if ready.is_some_and(|p| p > t.priority) {
+            self.disarm_timeout(next);
+            self.make_ready(next);
+            self.need_resched = true;
+            return false;
+        }
+        t.state = State::Running;
+        t.slice_left = SLICE_TICKS;
+        self.current = Some(next);
+        self.disarm_timeout(next);
+        true
     }
 
     /// Chooses the thread to run next, or `None` to idle.
@@ -102,7 +155,12 @@ pub fn resume(mut k: Guard) -> ! {
             let t = k.threads.get(id).expect("picked a dead thread");
             let frame = &t.frame as *const TrapFrame;
             let process = t.process;
-            let cr3 = k.processes.get(process).map(|p| p.cr3()).expect("thread without a process");
+            let p = k.processes.get(process).expect("thread without a process");
+            let cr3 = p.cr3();
+            if k.io_bitmap_owner != Some(process) {
+                crate::arch::gdt::set_io_bitmap(p.io_bitmap.as_deref());
+                k.io_bitmap_owner = Some(process);
+            }
             drop(k);
             // SAFETY: `frame` is inside a boxed, live thread whose process
             // owns `cr3`; the lock is released and nothing else is on the
@@ -128,6 +186,7 @@ pub extern "C" fn trap_from_user(frame: *mut TrapFrame) -> ! {
     match kind {
         trap::TrapKind::Exception => crate::fault::user_fault(&mut k, frame),
         trap::TrapKind::Timer => k.tick(),
+        trap::TrapKind::Irq(line) => k.irq_fired(line),
         trap::TrapKind::Other => {}
     }
     resume(k)
@@ -137,4 +196,10 @@ pub extern "C" fn trap_from_user(frame: *mut TrapFrame) -> ! {
 pub fn timer_tick_in_kernel() {
     let mut k = state::lock();
     k.tick();
+}
+
+/// A device interrupt arrived while the kernel idled.
+pub fn irq_in_kernel(line: u8) {
+    let mut k = state::lock();
+    k.irq_fired(line);
 }

@@ -5,6 +5,7 @@
 //! second acquisition can only mean a kernel bug, so `lock` refuses it
 //! loudly instead of spinning forever.
 
+use crate::ipc::{asynchronous::InFlight, pulse::IrqBinding, Channel, IpcCounters};
 use crate::process::Process;
 use crate::thread::{Thread, ThreadId};
 use alloc::{boxed::Box, vec::Vec};
@@ -42,7 +43,20 @@ pub struct Kernel {
     pub test_mode: bool,
     pub init: Option<kcore::arena::Id>,
     pub stats: Stats,
+    pub channels: Arena<Channel>,
+    pub ipc_counters: IpcCounters,
+    /// Asynchronous messages received and not yet answered.
+    pub async_inflight: Arena<InFlight>,
+    /// Interrupt lines bound to channels.
+    pub irqs: [Option<IrqBinding>; crate::ipc::pulse::IRQ_LINES],
+    /// The process whose I/O bitmap the TSS holds.
+    pub io_bitmap_owner: Option<kcore::arena::Id>,
 }
+
+/// Channels at once, system-wide.
+pub const MAX_CHANNELS: usize = 1024;
+/// Unanswered asynchronous messages, system-wide.
+pub const MAX_INFLIGHT: usize = 4096;
 
 impl Kernel {
     const fn new() -> Self {
@@ -59,6 +73,11 @@ impl Kernel {
             test_mode: false,
             init: None,
             stats: Stats { syscalls: 0, scheduler_invocations: 0, context_switches: 0, timer_ticks: 0 },
+            channels: Arena::new(MAX_CHANNELS),
+            ipc_counters: IpcCounters { fast_sends: 0, fast_replies: 0, slow_sends: 0, pulses: 0, async_sends: 0 },
+            async_inflight: Arena::new(MAX_INFLIGHT),
+            irqs: [None; crate::ipc::pulse::IRQ_LINES],
+            io_bitmap_owner: None,
         }
     }
 

@@ -3,6 +3,9 @@
 //! sit on no queue the scheduler scans.
 
 use crate::arch::trap::TrapFrame;
+use crate::ipc::ChannelId;
+use crate::process::Handle;
+use abi::ipc::{Lease, MAX_LEASES};
 use alloc::vec::Vec;
 use kcore::arena::Id;
 
@@ -12,12 +15,20 @@ pub type ProcessId = Id;
 /// Why a blocked thread waits, and so who may wake it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blocked {
-    /// Until the uptime reaches this many nanoseconds.
-    Sleep { until: u64 },
+    /// Until its deadline (in the sleepers list) passes.
+    Sleep,
     /// Until this process ends.
     Wait(ProcessId),
     /// Until this thread exits.
     Join(ThreadId),
+    /// Queued on a channel until a receiver takes the message.
+    Send(ChannelId),
+    /// Message taken by a thread of `server`; until it replies.
+    Reply { server: ProcessId },
+    /// In `receive` on a channel, until something arrives.
+    Receive(ChannelId),
+    /// The reply is in its registers; it only waits to be scheduled.
+    Replied,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +56,35 @@ pub struct Thread {
     pub joiners: Vec<ThreadId>,
     /// Timer ticks left in the current time slice.
     pub slice_left: u32,
+    /// The priority it runs at without inherited boosts.
+    pub base_priority: u8,
+    /// Whether a deadline for this thread sits in the sleepers list.
+    pub timeout_armed: bool,
+    /// What a message exchange needs to remember while the thread waits.
+    pub ipc: IpcState,
+}
+
+/// A user range (address, length), validated to lie in user space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Range {
+    pub addr: u64,
+    pub len: u64,
+}
+
+/// The thread's side of a message exchange.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IpcState {
+    /// The outgoing message (while send-blocked).
+    pub msg: Range,
+    /// Where the reply goes (while send- or reply-blocked).
+    pub reply: Range,
+    /// Memory lent to the server until the reply.
+    pub leases: [Lease; MAX_LEASES],
+    pub lease_count: usize,
+    /// A handle travelling with the message.
+    pub handle: Option<Handle>,
+    /// Where a received message goes (while receive-blocked).
+    pub recv_buf: Range,
 }
 
 impl Thread {

@@ -3,10 +3,12 @@
 //! `talc` manages the free lists; this file only feeds it memory. The heap
 //! starts empty and grows on demand: when `talc` cannot satisfy a request, its
 //! out-of-memory hook [`MapOnOom`] maps a fresh chunk with the `map` system
-//! call ([`CHUNK`] bytes, or more for a large request) and hands it over. When
-//! the kernel places the new chunk right after the previous one, the old
-//! heap is extended instead, so large allocations can span chunks. Memory is
-//! never returned to the kernel (programs are short-lived or steady).
+//! call ([`CHUNK`] bytes, or more for a large request) and hands it over as
+//! a heap of its own (the kernel leaves a guard page between mappings, so
+//! chunks are never adjacent and there is nothing to merge). Memory is never
+//! returned to the kernel (programs are short-lived or steady); a request
+//! the kernel refuses (the page limit) is an allocation failure, which
+//! panics with the usual message.
 //!
 //! The lock is a yielding spin lock ([`crate::sync::YieldRelax`]): the
 //! allocator is shared by all threads of the process.
@@ -14,7 +16,7 @@
 
 use core::alloc::Layout;
 
-use talc::{OomHandler, Span, Talc, Talck};
+use talc::{OomHandler, Span, Talc};
 
 use crate::sys;
 
@@ -27,44 +29,21 @@ const PAGE: usize = 4096;
 const OVERHEAD: usize = 4096;
 
 /// `talc`'s out-of-memory hook: map more memory.
-pub struct MapOnOom {
-    /// The heap the last chunk went to, to extend when the next chunk is
-    /// adjacent.
-    last: Span,
-}
-
-// SAFETY: `last` only records where this allocator's own memory lies; the
-// allocator's lock serialises every use of it, from whichever thread.
-unsafe impl Send for MapOnOom {}
+pub struct MapOnOom;
 
 impl OomHandler for MapOnOom {
     fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
         let need = layout.size().checked_add(layout.align()).and_then(|n| n.checked_add(OVERHEAD)).ok_or(())?;
         let len = need.max(CHUNK).checked_next_multiple_of(PAGE).ok_or(())?;
         let base = sys::map(len, abi::prot::READ | abi::prot::WRITE).map_err(|_| ())?;
-        let chunk = Span::from_base_size(base, len);
-
-        if let Some((old_base, old_acme)) = talc.oom_handler.last.get_base_acme() {
-            if old_acme == base {
-                // SAFETY: `last` is what `claim`/`extend` returned for this
-                // allocator; the requested span is the old heap plus the
-                // chunk just mapped (read/write, used by nothing else), and it
-                // does not contain the null address (the kernel never maps
-                // page 0).
-                let grown = unsafe { talc.extend(talc.oom_handler.last, Span::new(old_base, base.wrapping_add(len))) };
-                talc.oom_handler.last = grown;
-                return Ok(());
-            }
-        }
         // SAFETY: the chunk was just mapped read/write for this allocator
         // alone, does not overlap any other heap (the kernel hands out unused
-        // pages only) and is never unmapped.
-        let heap = unsafe { talc.claim(chunk) }?;
-        talc.oom_handler.last = heap;
-        Ok(())
+        // pages only), does not contain the null address (the kernel never
+        // maps page 0) and is never unmapped.
+        unsafe { talc.claim(Span::from_base_size(base, len)) }.map(drop)
     }
 }
 
 #[cfg(all(target_os = "none", not(test)))]
 #[global_allocator]
-static ALLOCATOR: Talck<crate::sync::Mutex<()>, MapOnOom> = Talc::new(MapOnOom { last: Span::empty() }).lock();
+static ALLOCATOR: talc::Talck<crate::sync::Mutex<()>, MapOnOom> = Talc::new(MapOnOom).lock();

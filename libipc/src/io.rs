@@ -8,8 +8,6 @@
 
 use core::fmt;
 
-use crate::sys;
-
 /// Bytes one `print!` gathers before writing; longer output is written in
 /// pieces of this size.
 pub const LINE_MAX: usize = 512;
@@ -18,10 +16,14 @@ pub const LINE_MAX: usize = 512;
 /// nowhere else to report them.
 #[cfg(not(test))]
 pub fn write_stdout(bytes: &[u8]) {
+    /// Most bytes handed to the kernel in one `debug_write` (it takes at
+    /// most 64 KiB).
+    const WRITE_MAX: usize = 16 * 1024;
     let mut rest = bytes;
     while !rest.is_empty() {
-        match sys::debug_write(rest) {
-            Ok(n) if n > 0 && n <= rest.len() => rest = &rest[n..],
+        let piece = &rest[..rest.len().min(WRITE_MAX)];
+        match crate::sys::debug_write(piece) {
+            Ok(n) if n > 0 && n <= piece.len() => rest = &rest[n..],
             _ => return,
         }
     }

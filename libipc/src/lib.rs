@@ -18,6 +18,15 @@
 //! }
 //! ```
 //!
+//! To add a program: make `userland/<name>/` (or `servers/<name>/`) with a
+//! `Cargo.toml` whose package and binary are both called `<name>`,
+//! depending on `libipc.workspace = true` (and `abi.workspace = true` if it
+//! uses the constants), with `test = false` on the `[[bin]]`; add it to the
+//! workspace `members`. The Makefile builds every crate in `servers/` and
+//! `userland/` and puts each binary in the initrd under its name, which is
+//! the name `spawn` takes. Output goes through `println!`; a panic prints
+//! `<name>: panic: <message>` and exits with status 101.
+//!
 //! Unsafe code lives in `sys` (the `syscall` stubs and the calls that can
 //! invalidate memory), `rt` (the entry points: turning the kernel's raw
 //! arguments into Rust values), `heap` (handing mapped memory to the

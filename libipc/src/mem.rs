@@ -102,7 +102,7 @@ impl Mapping {
     /// intersection, so slices are lent only when every page allows it.
     pub fn protect_pages(&mut self, offset: usize, len: usize, prot: u64) -> Result<()> {
         let end = offset.checked_add(len).ok_or(Error::BadArgument)?;
-        if end > self.len || offset % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
+        if end > self.len || !offset.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
             return Err(Error::BadArgument);
         }
         #[allow(unsafe_code)]

@@ -17,13 +17,13 @@ pub struct Process {
 /// Errors: `NotFound` (no such program), `BadElf` (malformed or hostile
 /// image), `NoMemory` / `LimitReached` (out of resources), `BadAddress`.
 pub fn spawn(name: &str, args: &[u8]) -> Result<Process> {
-    sys::spawn(name.as_bytes(), args).map(|handle| Process { handle })
+    sys::spawn(name.as_bytes(), args, &[]).map(|handle| Process { handle })
 }
 
 impl Process {
     /// Blocks until the process ends; its exit status: what it passed to
     /// `exit` (or returned from `main`), `abi::EXIT_KILLED` or
-    /// `abi::EXIT_FAULTED`. Waiting again gives the same status.
+    /// `abi::EXIT_FAULTED`.
     pub fn wait(&self) -> Result<i64> {
         sys::wait(self.handle.raw())
     }

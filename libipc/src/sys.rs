@@ -5,7 +5,9 @@
 //! `rax`; arguments in `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`; result in `rax`
 //! (negative = `-(error code)`), second result in `rdx`; `rcx` and `r11`
 //! clobbered by the CPU; every other register preserved. The stubs declare
-//! exactly that to the compiler and nothing more.
+//! exactly that to the compiler and nothing more, so they are only for calls
+//! that follow that base convention; calls that return more registers (the
+//! IPC calls) need stubs of their own, and [`raw_syscall2`] assumes nothing.
 //!
 //! The wrappers below them decode the raw result into `Result<_, Error>` once,
 //! so no caller ever looks at a raw `rax`. A wrapper is a safe `fn` when no
@@ -148,25 +150,34 @@ pub unsafe fn syscall6(n: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: 
 ///
 /// # Safety
 /// The kernel checks every argument, but a *valid* pointer argument lets it
-/// write the caller's own memory (`kernel_info`), unmap or reprotect it
-/// (`unmap`, `protect`), or start a thread on it (`thread_create`), and
-/// `exit`/`thread_exit` do not return. The caller must make sure that none of
-/// that touches memory the program still relies on.
+/// write the caller's own memory (`kernel_info`, `receive`), unmap or
+/// reprotect it (`unmap`, `protect`), or start a thread on it
+/// (`thread_create`), and `exit`/`thread_exit` do not return. The caller
+/// must make sure that none of that touches memory the program still relies
+/// on.
 pub unsafe fn raw_syscall(n: u64, args: [u64; 6]) -> i64 {
-    let [a0, a1, a2, a3, a4, a5] = args;
     // SAFETY: forwarded to the caller's contract.
-    let (rax, _) = unsafe { syscall6(n, a0, a1, a2, a3, a4, a5) };
-    rax as i64
+    unsafe { raw_syscall2(n, args) }.0
 }
 
 /// Like [`raw_syscall`], also returning the second result (`rdx`).
+///
+/// Unlike `syscall0`..`syscall6`, this stub assumes nothing about which
+/// argument registers the call preserves (some IPC calls return values in
+/// `rdi`, `rsi`, `r8`, `r9`), so any number is safe to try.
 ///
 /// # Safety
 /// As for [`raw_syscall`].
 pub unsafe fn raw_syscall2(n: u64, args: [u64; 6]) -> (i64, u64) {
     let [a0, a1, a2, a3, a4, a5] = args;
-    // SAFETY: forwarded to the caller's contract.
-    let (rax, rdx) = unsafe { syscall6(n, a0, a1, a2, a3, a4, a5) };
+    let (rax, rdx): (u64, u64);
+    // SAFETY: as in `syscall0`, with every argument register declared
+    // clobbered; memory effects are the caller's contract.
+    unsafe {
+        asm!("syscall", inlateout("rax") n => rax, inlateout("rdi") a0 => _, inlateout("rsi") a1 => _,
+             inlateout("rdx") a2 => rdx, inlateout("r10") a3 => _, inlateout("r8") a4 => _,
+             inlateout("r9") a5 => _, lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
     (rax as i64, rdx)
 }
 
@@ -213,16 +224,20 @@ pub fn exit(status: i64) -> ! {
     thread_exit(status)
 }
 
-/// `spawn(name, args) -> process handle`.
-pub fn spawn(name: &[u8], args: &[u8]) -> Result<OwnedHandle> {
-    // SAFETY: the kernel only reads `name` and `args`, borrowed for the call.
+/// `spawn(name, args, handles) -> process handle`: the child gets copies
+/// of `handles` (see `abi::syscall::Syscall::Spawn`).
+pub fn spawn(name: &[u8], args: &[u8], handles: &[u64]) -> Result<OwnedHandle> {
+    // SAFETY: the kernel only reads `name`, `args` and `handles`, borrowed
+    // for the call.
     let (rax, _) = unsafe {
-        syscall4(
+        syscall6(
             Syscall::Spawn as u64,
             name.as_ptr() as u64,
             name.len() as u64,
             args.as_ptr() as u64,
             args.len() as u64,
+            handles.as_ptr() as u64,
+            handles.len() as u64,
         )
     };
     check(rax).map(OwnedHandle)
@@ -359,12 +374,10 @@ pub fn kernel_info(kind: u64, buf: &mut [u8]) -> Result<usize> {
 
 /// `kernel_info(InfoKind::Memory)`: frame counts.
 pub fn memory_info() -> Result<MemInfo> {
-    let mut info = MemInfo::default();
-    let len = core::mem::size_of::<MemInfo>() as u64;
-    let buf = &mut info as *mut MemInfo as u64;
-    // SAFETY: the kernel writes at most `len` bytes into `info`, which is
-    // borrowed mutably for the call; every bit pattern is a valid `MemInfo`
-    // (three `u64`s).
-    let (rax, _) = unsafe { syscall3(Syscall::KernelInfo as u64, InfoKind::Memory as u64, buf, len) };
-    check(rax).map(|_| info)
+    let mut buf = [0u8; MemInfo::SIZE];
+    let n = kernel_info(InfoKind::Memory as u64, &mut buf)?;
+    if n < MemInfo::SIZE {
+        return Err(Error::BadState);
+    }
+    Ok(MemInfo::from_bytes(&buf))
 }

@@ -109,6 +109,25 @@ impl AddressSpace {
         Ok(addr)
     }
 
+    /// Maps `pages` frames starting at `phys` (taken by the caller, now
+    /// owned by this space) read-write somewhere free; returns the address.
+    pub fn map_frames(&mut self, phys: u64, pages: usize) -> Result<u64, Error> {
+        let addr = self.next_map;
+        let f = user_flags(prot::READ | prot::WRITE);
+        for i in 0..pages as u64 {
+            if let Err(e) = self.tables.map(&mut HhdmMemory, addr + i * PAGE_SIZE, phys + i * PAGE_SIZE, f) {
+                for j in 0..i {
+                    let _ = self.tables.unmap(&mut HhdmMemory, addr + j * PAGE_SIZE);
+                    cpu::invlpg(addr + j * PAGE_SIZE);
+                }
+                return Err(if e == MapError::OutOfMemory { Error::NoMemory } else { Error::BadAddress });
+            }
+        }
+        self.pages += pages;
+        self.next_map = addr + pages as u64 * PAGE_SIZE + PAGE_SIZE;
+        Ok(addr)
+    }
+
     fn unmap_page(&mut self, virt: u64) -> bool {
         let Some((_, f)) = self.tables.translate(&mut HhdmMemory, virt) else { return false };
         if f & flags::USER == 0 {

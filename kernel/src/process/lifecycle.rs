@@ -5,8 +5,9 @@
 //! released, memory is freed, waiters are woken with the status.
 
 use super::address_space::AddressSpace;
-use super::{loader, Object, Process, ProcessState, DEFAULT_PRIORITY, MAX_HANDLES, MAX_PAGES, MAX_THREADS};
+use super::{loader, Handle, Object, Process, ProcessState, DEFAULT_PRIORITY, MAX_HANDLES, MAX_PAGES, MAX_THREADS};
 use crate::arch::{cpu, user};
+use crate::ipc::{ChannelId, Pending};
 use crate::state::Kernel;
 use crate::thread::{Blocked, ProcessId, State, Thread, ThreadId};
 use abi::Error;
@@ -14,8 +15,15 @@ use alloc::{boxed::Box, string::String, vec::Vec};
 use kcore::handles::HandleTable;
 
 impl Kernel {
-    /// Starts program `name` from the initrd as a child of `parent`.
-    pub fn spawn(&mut self, parent: Option<ProcessId>, name: &str, args: &[u8]) -> Result<ProcessId, Error> {
+    /// Starts program `name` from the initrd as a child of `parent`, with
+    /// `handles` as the first entries of its handle table.
+    pub fn spawn(
+        &mut self,
+        parent: Option<ProcessId>,
+        name: &str,
+        args: &[u8],
+        handles: &[Handle],
+    ) -> Result<ProcessId, Error> {
         if self.processes.is_full() {
             return Err(Error::LimitReached);
         }
@@ -38,9 +46,22 @@ impl Kernel {
                 handle_refs: 0,
                 may_spawn: true,
                 priority: DEFAULT_PRIORITY,
+                async_outstanding: 0,
+                io_bitmap: None,
             })
             .ok_or(Error::LimitReached)?;
         self.next_pid += 1;
+        for &h in handles {
+            let inserted = self.processes.get_mut(id).map(|p| p.handles.insert(h));
+            match inserted {
+                Some(Ok(_)) => self.retain(h.object),
+                _ => {
+                    self.end_process(id, abi::EXIT_KILLED);
+                    self.reap_if_unreferenced(id);
+                    return Err(Error::LimitReached);
+                }
+            }
+        }
         let frame = user::initial_frame(loaded.entry, loaded.stack_top, loaded.args_addr, args.len() as u64, 0);
         if let Err(e) = self.create_thread(id, frame) {
             self.end_process(id, abi::EXIT_KILLED);
@@ -75,6 +96,9 @@ impl Kernel {
                     handle_refs: 0,
                     joiners: Vec::new(),
                     slice_left: 0,
+                    base_priority: priority,
+                    timeout_armed: false,
+                    ipc: Default::default(),
                 })
             })
             .ok_or(Error::LimitReached)?;
@@ -121,14 +145,15 @@ impl Kernel {
         }
     }
 
-    /// Takes a thread off the run queue and the sleepers, whatever it waits for.
+    /// Takes a thread off every queue, whatever it waits for.
     fn detach_thread(&mut self, id: ThreadId) {
+        self.disarm_timeout(id);
         let Some(t) = self.thread(id) else { return };
         match t.state {
             State::Ready => {
                 self.runq.remove(id);
             }
-            State::Blocked(Blocked::Sleep { .. }) => self.sleepers.retain(|&(_, s)| s != id),
+            State::Blocked(Blocked::Send(ch) | Blocked::Receive(ch)) => self.ipc_forget(id, ch),
             _ => {}
         }
         if self.current == Some(id) {
@@ -157,9 +182,21 @@ impl Kernel {
             self.threads.remove(t);
         }
         let mut objects = Vec::new();
-        handles.drain(|o| objects.push(o));
+        handles.drain(|h| objects.push(h.object));
         for o in objects {
             self.release(o);
+        }
+        self.fail_clients_of(process);
+        self.fail_inflight_of(process);
+        self.irq_release_of(process);
+        let owned: Vec<ChannelId> =
+            self.channels.iter().filter(|(_, c)| c.owner == process && c.alive).map(|(id, _)| id).collect();
+        for ch in owned {
+            self.kill_channel(ch);
+        }
+        if self.io_bitmap_owner == Some(process) {
+            crate::arch::gdt::set_io_bitmap(None);
+            self.io_bitmap_owner = None;
         }
         let children: Vec<ProcessId> =
             self.processes.iter().filter(|(_, c)| c.parent == Some(process)).map(|(id, _)| id).collect();
@@ -196,9 +233,91 @@ impl Kernel {
         }
     }
 
+    /// Every client waiting for a reply from `server` gets `PeerDied`.
+    fn fail_clients_of(&mut self, server: ProcessId) {
+        let waiting: Vec<ThreadId> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.state == State::Blocked(Blocked::Reply { server }))
+            .map(|(id, _)| id)
+            .collect();
+        for t in waiting {
+            self.wake(t, Error::PeerDied.to_raw(), 0);
+        }
+    }
+
+    /// A channel stops: everything queued on it is answered with `PeerDied`
+    /// (blocked senders, asynchronous messages) or dropped (pulses, replies
+    /// to a receiver that is gone).
+    pub fn kill_channel(&mut self, ch: ChannelId) {
+        let Some(c) = self.channels.get_mut(ch) else { return };
+        c.alive = false;
+        let pending = core::mem::take(&mut c.pending);
+        let receivers = core::mem::take(&mut c.receivers);
+        c.pulses = 0;
+        for item in pending {
+            match item {
+                Pending::Send(client) => {
+                    if self.threads.get(client).is_some_and(|t| t.state == State::Blocked(Blocked::Send(ch))) {
+                        self.wake(client, Error::PeerDied.to_raw(), 0);
+                    }
+                }
+                Pending::Async(m) => {
+                    self.finish_async(m.sender, m.reply_channel, m.token, Error::PeerDied.to_raw(), &[])
+                }
+                Pending::Pulse { .. } | Pending::AsyncReply(_) => {}
+            }
+        }
+        for r in receivers {
+            self.wake(r, Error::PeerDied.to_raw(), 0);
+        }
+        if self.channels.get(ch).is_some_and(|c| c.refs == 0) {
+            self.channels.remove(ch);
+        }
+    }
+
+    /// Counts one more handle naming `object`.
+    pub fn retain(&mut self, object: Object) {
+        match object {
+            Object::Process(id) => {
+                if let Some(p) = self.processes.get_mut(id) {
+                    p.handle_refs += 1;
+                }
+            }
+            Object::Thread(id) => {
+                if let Some(t) = self.thread(id) {
+                    t.handle_refs += 1;
+                }
+            }
+            Object::Channel(id) | Object::Connection(id) => {
+                if let Some(c) = self.channels.get_mut(id) {
+                    c.refs += 1;
+                    if let Object::Channel(_) = object {
+                        c.receive_handles += 1;
+                    }
+                }
+            }
+            Object::Irq(_) | Object::IoPorts { .. } | Object::Dma => {}
+        }
+    }
+
     /// Drops one reference to the object a handle named.
     pub fn release(&mut self, object: Object) {
         match object {
+            Object::Channel(id) | Object::Connection(id) => {
+                let Some(c) = self.channels.get_mut(id) else { return };
+                c.refs = c.refs.saturating_sub(1);
+                if let Object::Channel(_) = object {
+                    c.receive_handles = c.receive_handles.saturating_sub(1);
+                }
+                // Nobody can receive any more: the channel stops.
+                if c.alive && c.receive_handles == 0 {
+                    self.kill_channel(id);
+                } else if !c.alive && c.refs == 0 {
+                    self.channels.remove(id);
+                }
+            }
+            Object::Irq(_) | Object::IoPorts { .. } | Object::Dma => {}
             Object::Process(id) => {
                 if let Some(p) = self.processes.get_mut(id) {
                     p.handle_refs = p.handle_refs.saturating_sub(1);

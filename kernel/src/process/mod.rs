@@ -5,6 +5,7 @@ pub mod address_space;
 pub mod lifecycle;
 pub mod loader;
 
+use crate::ipc::ChannelId;
 use crate::thread::{ProcessId, ThreadId};
 use address_space::AddressSpace;
 use alloc::{string::String, vec::Vec};
@@ -26,6 +27,26 @@ pub const DEFAULT_PRIORITY: u8 = 8;
 pub enum Object {
     Process(ProcessId),
     Thread(ThreadId),
+    /// A receive point (its owner receives on it).
+    Channel(ChannelId),
+    /// A client's link to a channel.
+    Connection(ChannelId),
+    /// An interrupt line (ISA IRQ 0..15, or GSI 16..23).
+    Irq(u8),
+    /// I/O ports `base .. base + count`.
+    IoPorts {
+        base: u16,
+        count: u32,
+    },
+    /// The right to allocate DMA memory.
+    Dma,
+}
+
+/// A handle-table entry: an object and what the holder may do with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle {
+    pub object: Object,
+    pub rights: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +63,7 @@ pub struct Process {
     pub name: String,
     /// `None` once the process has ended.
     pub space: Option<AddressSpace>,
-    pub handles: HandleTable<Object>,
+    pub handles: HandleTable<Handle>,
     pub threads: Vec<ThreadId>,
     pub parent: Option<ProcessId>,
     pub state: ProcessState,
@@ -53,6 +74,10 @@ pub struct Process {
     /// Whether the process may start programs.
     pub may_spawn: bool,
     pub priority: u8,
+    /// Asynchronous sends waiting for their replies.
+    pub async_outstanding: usize,
+    /// Ports this process may use (`None`: none at all).
+    pub io_bitmap: Option<alloc::boxed::Box<[u8; crate::arch::gdt::IO_BITMAP_BYTES]>>,
 }
 
 impl Process {

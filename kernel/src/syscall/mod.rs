@@ -4,13 +4,15 @@
 //! dispatcher alone writes results back to the caller. See `abi::syscall`
 //! for each call's contract.
 
+mod device;
+mod ipc;
 mod memory;
 mod misc;
 mod process;
 mod thread;
 
 use crate::arch::trap::TrapFrame;
-use crate::process::Object;
+use crate::process::{Handle, Object};
 use crate::sched;
 use crate::state::{self, Kernel};
 use abi::{Error, Syscall};
@@ -31,6 +33,8 @@ impl Args {
 pub enum Next {
     /// Return `rax` (and `rdx`) to the caller.
     Return(u64, u64),
+    /// The handler already wrote every result register; carry on.
+    Continue,
     /// The caller blocked, yielded its slice or ended; whoever wakes it sets
     /// its return values.
     Reschedule,
@@ -50,7 +54,7 @@ pub extern "C" fn syscall_from_user(frame: *const TrapFrame) -> ! {
             t.frame.rdx = rdx;
         }
         Err(e) => k.cur().frame.rax = e.to_raw() as u64,
-        Ok(Next::Reschedule) => {}
+        Ok(Next::Continue | Next::Reschedule) => {}
     }
     sched::resume(k)
 }
@@ -75,33 +79,47 @@ fn dispatch(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
         Syscall::GetPid => process::getpid(k, args),
         Syscall::HandleClose => misc::handle_close(k, args),
         Syscall::KernelInfo => misc::kernel_info(k, args),
+        Syscall::ChannelCreate => ipc::channel_create(k, args),
+        Syscall::Connect => ipc::connect(k, args),
+        Syscall::Send => ipc::send(k, args),
+        Syscall::Receive => ipc::receive(k, args),
+        Syscall::Reply => ipc::reply(k, args),
+        Syscall::ReplyReceive => ipc::reply_receive(k, args),
+        Syscall::Pulse => ipc::pulse(k, args),
+        Syscall::SendAsync => ipc::send_async(k, args),
+        Syscall::LeaseRead => ipc::lease_read(k, args),
+        Syscall::LeaseWrite => ipc::lease_write(k, args),
+        Syscall::HandleDup => misc::handle_dup(k, args),
+        Syscall::IrqBind => device::irq_bind(k, args),
+        Syscall::IrqAck => device::irq_ack(k, args),
+        Syscall::IoPortsEnable => device::ioports_enable(k, args),
+        Syscall::DmaAlloc => device::dma_alloc(k, args),
+        Syscall::SetPriority => thread::set_priority(k, args),
     }
 }
 
-/// The object the current process's handle `value` names.
-pub fn lookup(k: &mut Kernel, value: u64) -> Result<Object, Error> {
+/// The entry the current process's handle `value` names.
+pub fn lookup(k: &mut Kernel, value: u64) -> Result<Handle, Error> {
     let process = k.cur().process;
     let p = k.processes.get(process).ok_or(Error::BadState)?;
     p.handles.get(value).copied().map_err(|_| Error::BadHandle)
 }
 
-/// Gives the current process a handle to `object`, counting the reference.
-pub fn grant(k: &mut Kernel, object: Object) -> Result<u64, Error> {
+/// Like `lookup`, but also demands `rights`.
+pub fn lookup_with(k: &mut Kernel, value: u64, rights: u64) -> Result<Object, Error> {
+    let h = lookup(k, value)?;
+    if h.rights & rights != rights {
+        return Err(Error::PermissionDenied);
+    }
+    Ok(h.object)
+}
+
+/// Gives the current process a handle, counting the reference.
+pub fn grant(k: &mut Kernel, handle: Handle) -> Result<u64, Error> {
     let process = k.cur().process;
     let p = k.processes.get_mut(process).ok_or(Error::BadState)?;
-    let h = p.handles.insert(object).map_err(|_| Error::LimitReached)?;
-    match object {
-        Object::Process(id) => {
-            if let Some(p) = k.processes.get_mut(id) {
-                p.handle_refs += 1;
-            }
-        }
-        Object::Thread(id) => {
-            if let Some(t) = k.thread(id) {
-                t.handle_refs += 1;
-            }
-        }
-    }
+    let h = p.handles.insert(handle).map_err(|_| Error::LimitReached)?;
+    k.retain(handle.object);
     Ok(h)
 }
 

@@ -1,18 +1,21 @@
 //! Process system calls: spawn, wait, kill, exit, getpid.
 
-use super::{grant, has_handle_room, lookup, Args, Next};
-use crate::process::{loader::MAX_ARGS, Object, ProcessState};
+use super::{grant, has_handle_room, lookup, lookup_with, Args, Next};
+use crate::process::{loader::MAX_ARGS, Handle, Object, ProcessState};
 use crate::state::Kernel;
 use crate::thread::Blocked;
 use crate::usermem::UserSlice;
+use abi::ipc::rights;
 use abi::Error;
 use alloc::vec::Vec;
 
 /// Longest program name.
 const MAX_NAME: usize = 64;
+/// Most handles a parent gives a child at spawn.
+const MAX_SPAWN_HANDLES: usize = 16;
 
 pub fn spawn(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
-    let [name_ptr, name_len, args_ptr, args_len, ..] = args.a;
+    let [name_ptr, name_len, args_ptr, args_len, handles_ptr, handle_count] = args.a;
     let parent = k.cur().process;
     if !k.processes.get(parent).is_some_and(|p| p.may_spawn) {
         return Err(Error::PermissionDenied);
@@ -29,16 +32,32 @@ pub fn spawn(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     bytes.try_reserve_exact(user_args.len()).map_err(|_| Error::NoMemory)?;
     bytes.resize(user_args.len(), 0);
     user_args.read(&mut bytes)?;
+    if handle_count as usize > MAX_SPAWN_HANDLES {
+        return Err(Error::BadArgument);
+    }
+    let mut given = [Handle { object: Object::Dma, rights: 0 }; MAX_SPAWN_HANDLES];
+    let mut raw = [0u8; MAX_SPAWN_HANDLES * 8];
+    let raw = &mut raw[..handle_count as usize * 8];
+    UserSlice::new(handles_ptr, handle_count * 8)?.read(raw)?;
+    for (slot, chunk) in given.iter_mut().zip(raw.chunks_exact(8)) {
+        let value = u64::from_le_bytes(chunk.try_into().map_err(|_| Error::BadArgument)?);
+        let h = lookup(k, value)?;
+        if h.rights & rights::TRANSFER == 0 {
+            return Err(Error::PermissionDenied);
+        }
+        *slot = h;
+    }
     if !has_handle_room(k) {
         return Err(Error::LimitReached);
     }
-    let child = k.spawn(Some(parent), name, &bytes)?;
-    let handle = grant(k, Object::Process(child)).expect("handle room was checked");
+    let child = k.spawn(Some(parent), name, &bytes, &given[..handle_count as usize])?;
+    let handle = grant(k, Handle { object: Object::Process(child), rights: rights::CONTROL | rights::DUPLICATE })
+        .expect("handle room was checked");
     Ok(Next::Return(handle, 0))
 }
 
 pub fn wait(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
-    let Object::Process(target) = lookup(k, args.a[0])? else { return Err(Error::BadHandle) };
+    let Object::Process(target) = lookup_with(k, args.a[0], rights::CONTROL)? else { return Err(Error::BadHandle) };
     let me = k.current.ok_or(Error::BadState)?;
     let p = k.processes.get_mut(target).ok_or(Error::BadHandle)?;
     match p.state {
@@ -53,7 +72,7 @@ pub fn wait(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
 }
 
 pub fn kill(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
-    let Object::Process(target) = lookup(k, args.a[0])? else { return Err(Error::BadHandle) };
+    let Object::Process(target) = lookup_with(k, args.a[0], rights::CONTROL)? else { return Err(Error::BadHandle) };
     k.end_process(target, abi::EXIT_KILLED);
     Ok(Next::Return(0, 0))
 }

@@ -2,9 +2,10 @@
 
 use super::{grant, has_handle_room, lookup, Args, Next};
 use crate::arch::{time, user};
-use crate::process::Object;
+use crate::process::{Handle, Object};
 use crate::state::Kernel;
 use crate::thread::{Blocked, State};
+use abi::ipc::rights;
 use abi::{Error, USER_END, USER_START};
 
 pub fn create(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
@@ -19,7 +20,8 @@ pub fn create(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     let process = k.cur().process;
     let frame = user::initial_frame(entry, stack_top, arg, 0, 0);
     let id = k.create_thread(process, frame)?;
-    let handle = grant(k, Object::Thread(id)).expect("handle room was checked");
+    let handle =
+        grant(k, Handle { object: Object::Thread(id), rights: rights::CONTROL }).expect("handle room was checked");
     Ok(Next::Return(handle, 0))
 }
 
@@ -29,7 +31,7 @@ pub fn exit(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
 }
 
 pub fn join(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
-    let Object::Thread(target) = lookup(k, args.a[0])? else { return Err(Error::BadHandle) };
+    let Object::Thread(target) = lookup(k, args.a[0])?.object else { return Err(Error::BadHandle) };
     let me = k.current.ok_or(Error::BadState)?;
     if target == me {
         return Err(Error::BadState);
@@ -54,9 +56,26 @@ pub fn sleep(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     if ns == 0 {
         return yield_now(k, args);
     }
-    k.sleepers.try_reserve(1).map_err(|_| Error::NoMemory)?;
     let until = time::uptime_ns().saturating_add(ns);
+    let me = k.current.ok_or(Error::BadState)?;
+    k.arm_timeout(me, until)?;
     k.cur().set_return(0, 0);
-    k.block_current(Blocked::Sleep { until });
+    k.block_current(Blocked::Sleep);
     Ok(Next::Reschedule)
+}
+
+pub fn set_priority(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let p = args.a[0];
+    if p > abi::syscall::MAX_USER_PRIORITY {
+        return Err(Error::BadArgument);
+    }
+    let t = k.cur();
+    let boosted = t.priority > t.base_priority;
+    t.base_priority = p as u8;
+    if !boosted {
+        t.priority = p as u8;
+    }
+    // A lower priority may let someone else run now.
+    k.need_resched = true;
+    Ok(Next::Return(0, 0))
 }

@@ -3,12 +3,15 @@
 //!
 //! - Test mode (the word `test` in the arguments): run the in-QEMU test suite
 //!   `utest`, report its status and exit with it; the kernel turns init's
-//!   exit into QEMU's exit code.
+//!   exit into QEMU's exit code. `utest=a,b` on the command line runs only
+//!   tests `a` and `b`.
 //! - Otherwise: greet, run `hello`, then stay alive (later issues start the
 //!   servers and the shell here and supervise them).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
 
 use core::time::Duration;
 
@@ -18,7 +21,8 @@ libipc::main!(main);
 
 fn main(args: Args) -> i32 {
     if args.contains("test") {
-        let status = run("utest", b"");
+        let selection = args.value("utest").unwrap_or("").replace(',', " ");
+        let status = run("utest", selection.as_bytes());
         println!("init: utest exited with status {status}");
         return i32::try_from(status).unwrap_or(i32::MIN);
     }

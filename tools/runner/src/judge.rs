@@ -8,10 +8,11 @@
 //!   (failure). Any other ending is a failure with a message saying what it
 //!   most likely was (status 0 is a reset or triple fault under `-no-reboot`).
 //! - A line containing `KERNEL PANIC` is a failure, whatever the status.
-//! - With tests expected, the guest prints `PASS <name>` / `FAIL <name>` lines
-//!   and a closing line `N passed, N failed` (one `word: ` may precede it). The
-//!   closing line must be there and agree with the lines seen, no test may
-//!   fail and at least one must pass.
+//! - With tests expected, the guest prints `PASS <name>` / `FAIL <name>` lines,
+//!   each suite (the kernel's, then userspace's, ...) closed by a line
+//!   `N passed, N failed` (one `word: ` may precede it) that must count the
+//!   PASS/FAIL lines since the previous closing line. The last test must be
+//!   followed by a closing line, no test may fail and at least one must pass.
 
 /// Status QEMU exits with when the guest writes 0x10 to `isa-debug-exit`.
 pub const STATUS_SUCCESS: i32 = (0x10 << 1) | 1;
@@ -65,29 +66,39 @@ pub fn judge(output: &str, exit: Exit, expect_tests: bool) -> Verdict {
         problems.push(format!("kernel panic: {}", line.trim()));
     }
 
+    // Each closing line ends a suite (the kernel's, then userspace's, ...)
+    // and must count the PASS/FAIL lines since the previous one.
     let mut passed = Vec::new();
     let mut failed = Vec::new();
-    let mut closing = None;
+    let mut suite = (0, 0);
+    let mut closed = false;
     for line in lines() {
-        match test_line(line) {
-            Some((true, name)) => passed.push(name),
-            Some((false, name)) => failed.push(name),
-            None => {}
-        }
-        if let Some(counts) = closing_line(line) {
-            closing = Some(counts);
+        if let Some((pass, name)) = test_line(line) {
+            if pass {
+                passed.push(name);
+                suite.0 += 1;
+            } else {
+                failed.push(name);
+                suite.1 += 1;
+            }
+            closed = false;
+        } else if let Some((p, f)) = closing_line(line) {
+            if (p, f) != suite {
+                problems.push(format!(
+                    "the closing line `{}` does not match the {} PASS and {} FAIL lines before it",
+                    line.trim(),
+                    suite.0,
+                    suite.1
+                ));
+            }
+            suite = (0, 0);
+            closed = true;
         }
     }
 
     if expect_tests {
-        match closing {
-            None => problems.push("the guest printed no closing line `N passed, N failed`".into()),
-            Some((p, f)) if (p, f) != (passed.len(), failed.len()) => problems.push(format!(
-                "the guest's closing line says {p} passed, {f} failed, but it printed {} PASS and {} FAIL lines",
-                passed.len(),
-                failed.len()
-            )),
-            Some(_) => {}
+        if !closed {
+            problems.push("the guest printed no closing line `N passed, N failed` after its last test".into());
         }
         if !failed.is_empty() {
             problems.push(format!("{} test(s) failed: {}", failed.len(), failed.join(", ")));
@@ -243,12 +254,28 @@ mod tests {
         assert_eq!(v.problems.len(), 1);
         assert!(v.problems[0].contains("no closing line"));
         assert_eq!((v.passed, v.failed), (1, 1));
+        // Tests after the last closing line are not closed either.
+        let v = judge("PASS a\n1 passed, 0 failed\nPASS b\n", Exit::Status(33), true);
+        assert!(v.problems[0].contains("no closing line"), "{v:?}");
     }
 
     #[test]
     fn counts_must_match_lines() {
         let v = judge("PASS a\n2 passed, 0 failed\n", Exit::Status(STATUS_SUCCESS), true);
-        assert!(v.problems[0].contains("says 2 passed, 0 failed"), "{v:?}");
+        assert_eq!(
+            v.problems,
+            ["the closing line `2 passed, 0 failed` does not match the 1 PASS and 0 FAIL lines before it"]
+        );
+    }
+
+    #[test]
+    fn suites_close_separately() {
+        let out = "PASS k1\nPASS k2\nktest: 2 passed, 0 failed\nlog\nPASS u1\nutest: 1 passed, 0 failed\n";
+        let v = judge(out, Exit::Status(STATUS_SUCCESS), true);
+        assert!(v.ok(), "{v:?}");
+        assert_eq!((v.passed, v.failed), (3, 0));
+        let out = "PASS k1\nktest: 1 passed, 0 failed\nPASS u1\nutest: 2 passed, 0 failed\n";
+        assert!(!judge(out, Exit::Status(STATUS_SUCCESS), true).ok());
     }
 
     #[test]
@@ -258,9 +285,10 @@ mod tests {
     }
 
     #[test]
-    fn last_closing_line_counts() {
-        let out = "PASS a\n0 passed, 0 failed\n1 passed, 0 failed\n";
-        assert!(judge(out, Exit::Status(STATUS_SUCCESS), true).ok());
+    fn fail_line_with_reason() {
+        let out = "FAIL heap: out of memory\n0 passed, 1 failed\n";
+        let v = judge(out, Exit::Status(STATUS_FAILURE), true);
+        assert!(v.problems.contains(&"1 test(s) failed: heap: out of memory".to_string()));
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! `write-ro` (write to a page after `protect` made it read-only),
 //! `unmapped-after-unmap`, `stack-overflow`, `jump-kernel`.
 //!
+//! Modes that end through the panic handler (status 101): `panic`, and
+//! `oom` (allocating past the page limit must be a clean allocation
+//! failure, which panics).
+//!
 //! Modes that must *not* fault, they check that the kernel refuses a bad
 //! thread start with an error instead of starting it (status 0 = refused
 //! with `BadAddress`/`BadArgument`; [`ACCEPTED`] = it was accepted and the
@@ -72,6 +76,8 @@ fn main(args: Args) -> i32 {
             println!("crash: recursed {} times", recurse(0));
         }
         "jump-kernel" => jump(KERNEL_HALF + 0x10_0000),
+        "panic" => panic!("crash asked to panic"),
+        "oom" => oom(),
         "thread-entry-kernel" => return thread_entry(KERNEL_HALF + 0x10_0000),
         "thread-entry-noncanonical" => return thread_entry(NONCANONICAL),
         _ => {
@@ -237,6 +243,18 @@ fn unmapped_after_unmap() {
         libipc::exit(USAGE.into());
     }
     read(addr);
+}
+
+/// Allocates and touches 1 MiB blocks until the heap cannot grow.
+fn oom() {
+    let mut blocks = alloc::vec::Vec::new();
+    loop {
+        let block = alloc::vec![1u8; 1 << 20];
+        blocks.push(block);
+        if blocks.len() % 16 == 0 {
+            println!("crash: {} MiB allocated", blocks.len());
+        }
+    }
 }
 
 /// Recurses with a 1 KiB frame until the stack runs out.

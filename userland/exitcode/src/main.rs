@@ -3,6 +3,8 @@
 //! whole. `exitcode threads` instead tests that the last thread's exit ends
 //! the process with that thread's code: the main thread exits with 5 while a
 //! second thread sleeps, then exits with 23, so `wait` must report 23.
+//! `exitcode hash <bytes>` exits with the FNV-1a hash of all its argument
+//! bytes, to check that arguments arrive whole.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@ fn main(args: Args) -> i32 {
     match args.word(0) {
         None => 0,
         Some("threads") => last_thread_exits(),
+        Some("hash") => libipc::exit(fnv1a(args.as_bytes()) as i64),
         Some(word) => match word.parse::<i64>() {
             Ok(status) => libipc::exit(status),
             Err(_) => {
@@ -43,4 +46,9 @@ fn last_thread_exits() -> ! {
         }
     }
     thread::exit(5)
+}
+
+/// 64-bit FNV-1a.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -202,7 +202,7 @@ impl Fuzz {
         Some(match call {
             Syscall::Exit | Syscall::ThreadExit => return None,
             Syscall::DebugWrite => {
-                if self.rng.chance(20) {
+                if self.rng.chance(4) {
                     let msg = b"fuzz: debug_write with a valid buffer\n";
                     [msg.as_ptr() as u64, msg.len() as u64, junk, 0, 0, 0]
                 } else {
@@ -213,11 +213,12 @@ impl Fuzz {
                 if self.spawns < MAX_SPAWNS && self.rng.chance(3) {
                     let name: &'static [u8] = if self.rng.chance(50) { b"hello" } else { b"exitcode" };
                     let args = b"7";
-                    [name.as_ptr() as u64, name.len() as u64, args.as_ptr() as u64, args.len() as u64, junk, 0]
+                    [name.as_ptr() as u64, name.len() as u64, args.as_ptr() as u64, args.len() as u64, 0, 0]
                 } else {
                     let (p, l) = self.read_range();
                     let (q, m) = self.read_range();
-                    [p, l, q, m, junk, 0]
+                    let (h, c) = self.read_range();
+                    [p, l, q, m, h, c]
                 }
             }
             Syscall::Wait | Syscall::Kill | Syscall::ThreadJoin | Syscall::HandleClose => {
@@ -257,12 +258,18 @@ impl Fuzz {
                 let (p, l) = self.write_range();
                 [kind, p, l, junk, 0, 0]
             }
+            // A channel of its own would let `send`/`receive` on it block
+            // this single-minded process for ever.
+            Syscall::ChannelCreate => return None,
+            // The IPC calls: random arguments (the handles it holds name no
+            // channel, so none of them can block).
+            _ => self.any_args(),
         })
     }
 
     fn hostile_ptr(&mut self) -> u64 {
         let random = self.rng.next();
-        let random_user = self.rng.next() % USER_END & !0xfff;
+        let random_user = (self.rng.next() % USER_END) & !0xfff;
         self.rng.pick(&[
             0,
             1,

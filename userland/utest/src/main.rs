@@ -1,7 +1,68 @@
-//! Placeholder.
+//! `utest`: the in-QEMU test suite for processes, threads, system calls and
+//! scheduling. `init` runs it in test mode and exits with its status, which
+//! the kernel turns into QEMU's exit code.
+//!
+//! Prints `PASS <name>` or `FAIL <name>: <why>` per test and closes with
+//! `utest: N passed, N failed` (the form the QEMU runner parses); the exit
+//! status is the number of failed tests. `utest <name>...` runs only the
+//! named tests.
+//!
+//! The tests use helper programs from the initrd: `hello`, `exitcode`,
+//! `spinner`, `crash`, `sleeper`, `fuzz`, and the `hostile-*` images.
 #![no_std]
 #![no_main]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod harness;
+mod memory;
+mod pointers;
+mod processes;
+mod threads;
+mod time;
+
+use harness::Outcome;
+use libipc::{println, Args};
+
 libipc::main!(main);
-fn main(_args: libipc::Args) -> i32 {
-    0
+
+/// A test: its name, and the function that runs it.
+type Test = (&'static str, fn() -> Outcome);
+
+/// Every test, in the order they run: the basic ones first, the ones that
+/// exhaust resources last.
+const TESTS: &[Test] = &[
+    ("spawn_wait_exit", processes::spawn_wait_exit),
+    ("threads", threads::threads),
+    ("memory", memory::memory),
+    ("sleep_and_time", time::sleep_and_time),
+    ("bad_pointers", pointers::bad_pointers),
+    ("faults", processes::faults),
+    ("preemption", processes::preemption),
+    ("no_leaks", memory::no_leaks),
+    ("spawn_until_refused", processes::spawn_until_refused),
+    ("fuzz", processes::fuzz),
+];
+
+fn main(args: Args) -> i32 {
+    let selected = |name: &str| args.is_empty() || args.contains(name);
+    let count = TESTS.iter().filter(|(name, _)| selected(name)).count();
+    println!("utest: pid {}, {count} of {} tests", libipc::getpid(), TESTS.len());
+    let (mut passed, mut failed) = (0, 0);
+    for &(name, test) in TESTS.iter().filter(|(name, _)| selected(name)) {
+        println!("utest: running {name}");
+        match test() {
+            Ok(()) => {
+                passed += 1;
+                println!("PASS {name}");
+            }
+            Err(why) => {
+                failed += 1;
+                println!("FAIL {name}: {why}");
+            }
+        }
+    }
+    println!("utest: {passed} passed, {failed} failed");
+    failed
 }

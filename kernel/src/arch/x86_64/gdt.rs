@@ -38,15 +38,34 @@ struct IstStack([u8; IST_STACK_SIZE]);
 
 static mut IST_STACKS: [IstStack; 3] = [const { IstStack([0; IST_STACK_SIZE]) }; 3];
 
+/// Bytes in an I/O permission bitmap (one bit per port, set = denied).
+pub const IO_BITMAP_BYTES: usize = 65536 / 8;
+
+/// The TSS followed by its I/O permission bitmap, as the CPU expects.
+#[repr(C)]
+struct TssWithBitmap {
+    tss: Tss,
+    bitmap: [u8; IO_BITMAP_BYTES],
+    /// The CPU may read one byte past the bitmap; it must be all ones.
+    terminator: u8,
+}
+
+/// `iomap_base` pointing past the TSS limit: every port is denied.
+const NO_IO_BITMAP: u16 = size_of::<TssWithBitmap>() as u16;
+
 /// The one TSS (a single CPU for now; per-CPU later).
-pub static mut TSS: Tss = Tss {
-    _reserved0: 0,
-    rsp: [0; 3],
-    _reserved1: 0,
-    ist: [0; 7],
-    _reserved2: 0,
-    _reserved3: 0,
-    iomap_base: size_of::<Tss>() as u16,
+static mut TSS: TssWithBitmap = TssWithBitmap {
+    tss: Tss {
+        _reserved0: 0,
+        rsp: [0; 3],
+        _reserved1: 0,
+        ist: [0; 7],
+        _reserved2: 0,
+        _reserved3: 0,
+        iomap_base: NO_IO_BITMAP,
+    },
+    bitmap: [0xff; IO_BITMAP_BYTES],
+    terminator: 0xff,
 };
 
 static mut GDT: [u64; 7] = [
@@ -75,10 +94,10 @@ pub unsafe fn init() {
         let stacks = &raw mut IST_STACKS;
         for (slot, i) in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK].into_iter().zip(0..) {
             let top = (&raw mut (*stacks)[i]) as u64 + IST_STACK_SIZE as u64;
-            TSS.ist[slot as usize - 1] = top;
+            TSS.tss.ist[slot as usize - 1] = top;
         }
         let tss = addr_of!(TSS) as u64;
-        let limit = (size_of::<Tss>() - 1) as u64;
+        let limit = (size_of::<TssWithBitmap>() - 1) as u64;
         GDT[5] = limit | ((tss & 0xff_ffff) << 16) | (0x89 << 40) | (((tss >> 24) & 0xff) << 56);
         GDT[6] = tss >> 32;
 
@@ -113,5 +132,22 @@ pub unsafe fn init() {
 /// the current thread can run in user mode.
 pub unsafe fn set_kernel_stack(top: u64) {
     // SAFETY: the caller guarantees `top` is valid; only this CPU reads RSP0.
-    unsafe { TSS.rsp[0] = top };
+    unsafe { TSS.tss.rsp[0] = top };
+}
+
+/// Loads the I/O permission bitmap of the process about to run (`None`:
+/// deny every port). Interrupts must be disabled.
+pub fn set_io_bitmap(bitmap: Option<&[u8; IO_BITMAP_BYTES]>) {
+    // SAFETY: only this CPU uses its TSS, with interrupts disabled; the CPU
+    // reads the bitmap only on I/O instructions in user mode.
+    unsafe {
+        let tss = &mut *(&raw mut TSS);
+        match bitmap {
+            Some(b) => {
+                tss.bitmap.copy_from_slice(b);
+                tss.tss.iomap_base = size_of::<Tss>() as u16;
+            }
+            None => tss.tss.iomap_base = NO_IO_BITMAP,
+        }
+    }
 }

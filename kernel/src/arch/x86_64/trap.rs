@@ -238,7 +238,9 @@ pub enum TrapKind {
     Exception,
     /// The scheduler's timer fired.
     Timer,
-    /// Nothing for the scheduler to do (device IRQ counted, spurious, ...).
+    /// A device interrupt on this line (ISA IRQ or GSI number).
+    Irq(u8),
+    /// Nothing for the scheduler to do (spurious, unexpected).
     Other,
 }
 
@@ -255,8 +257,7 @@ pub fn classify(frame: &TrapFrame) -> TrapKind {
         v if v == u64::from(VECTOR_SPURIOUS) => TrapKind::Other,
         v if (u64::from(VECTOR_IRQ_BASE)..u64::from(VECTOR_IRQ_BASE + IRQ_LINES)).contains(&v) => {
             apic::eoi();
-            crate::irq::handle((v - u64::from(VECTOR_IRQ_BASE)) as u8);
-            TrapKind::Other
+            TrapKind::Irq((v - u64::from(VECTOR_IRQ_BASE)) as u8)
         }
         v => {
             crate::kwarn!("unexpected interrupt vector {v:#x}");
@@ -272,6 +273,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match classify(frame) {
         TrapKind::Exception => crate::fault::handle_exception(frame),
         TrapKind::Timer => crate::sched::timer_tick_in_kernel(),
+        TrapKind::Irq(line) => crate::sched::irq_in_kernel(line),
         TrapKind::Other => {}
     }
 }

@@ -1,0 +1,74 @@
+//! Copying between address spaces. A message moves from the sender's memory
+//! to the receiver's without an intermediate kernel buffer: both ranges are
+//! resolved page by page through their page tables and copied through the
+//! HHDM. Every page must be a present user page; a destination page must
+//! also be writable (the kernel does not bypass the owner's protection).
+
+use crate::mm::{paging::HhdmMemory, phys_to_virt, PAGE_SIZE};
+use kcore::paging::{flags, PageTables};
+
+/// Which side of a copy could not be resolved.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum CopyFault {
+    Source,
+    Destination,
+}
+
+/// The HHDM address of user byte `virt` in `tables`, if mapped as needed.
+fn resolve(tables: PageTables, virt: u64, writable: bool) -> Option<u64> {
+    let (phys, f) = tables.translate(&mut HhdmMemory, virt)?;
+    let ok = f & flags::USER != 0 && (!writable || f & flags::WRITABLE != 0);
+    ok.then(|| phys_to_virt(phys))
+}
+
+/// Copies `len` bytes from `src` in `src_tables` to `dst` in `dst_tables`.
+/// Both ranges must already be checked to lie in user space.
+pub fn copy(src_tables: PageTables, src: u64, dst_tables: PageTables, dst: u64, len: u64) -> Result<(), CopyFault> {
+    let mut done = 0;
+    while done < len {
+        let (s, d) = (src + done, dst + done);
+        let n = (PAGE_SIZE - s % PAGE_SIZE).min(PAGE_SIZE - d % PAGE_SIZE).min(len - done);
+        let from = resolve(src_tables, s, false).ok_or(CopyFault::Source)?;
+        let to = resolve(dst_tables, d, true).ok_or(CopyFault::Destination)?;
+        // SAFETY: both ranges lie within single frames that are mapped as
+        // user pages of live address spaces (checked just now, with the
+        // kernel lock held so nothing can unmap them meanwhile), reached
+        // through the HHDM; `copy` handles overlap.
+        unsafe { core::ptr::copy(from as *const u8, to as *mut u8, n as usize) };
+        done += n;
+    }
+    Ok(())
+}
+
+/// Copies kernel bytes into a user range of `tables`.
+pub fn copy_out(src: &[u8], dst_tables: PageTables, dst: u64) -> Result<(), CopyFault> {
+    let mut done = 0u64;
+    let len = src.len() as u64;
+    while done < len {
+        let d = dst + done;
+        let n = (PAGE_SIZE - d % PAGE_SIZE).min(len - done);
+        let to = resolve(dst_tables, d, true).ok_or(CopyFault::Destination)?;
+        let part = &src[done as usize..(done + n) as usize];
+        // SAFETY: `to..to + n` is one writable user frame of a live space,
+        // reached through the HHDM; `part` is kernel memory.
+        unsafe { core::ptr::copy_nonoverlapping(part.as_ptr(), to as *mut u8, n as usize) };
+        done += n;
+    }
+    Ok(())
+}
+
+/// Copies a user range of `tables` into kernel bytes.
+pub fn copy_in(src_tables: PageTables, src: u64, dst: &mut [u8]) -> Result<(), CopyFault> {
+    let mut done = 0u64;
+    let len = dst.len() as u64;
+    while done < len {
+        let s = src + done;
+        let n = (PAGE_SIZE - s % PAGE_SIZE).min(len - done);
+        let from = resolve(src_tables, s, false).ok_or(CopyFault::Source)?;
+        let part = &mut dst[done as usize..(done + n) as usize];
+        // SAFETY: `from..from + n` is one user frame of a live space.
+        unsafe { core::ptr::copy_nonoverlapping(from as *const u8, part.as_mut_ptr(), n as usize) };
+        done += n;
+    }
+    Ok(())
+}

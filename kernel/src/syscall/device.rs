@@ -1,0 +1,76 @@
+//! Device-access system calls for drivers: interrupts as pulses, I/O port
+//! permissions and DMA memory. Each needs a handle that only init holds at
+//! boot and hands to the drivers its manifest names.
+
+use super::{lookup, Args, Next};
+use crate::arch::gdt::IO_BITMAP_BYTES;
+use crate::mm::{frames, PAGE_SIZE};
+use crate::process::Object;
+use crate::state::Kernel;
+use abi::ipc::rights;
+use abi::Error;
+use alloc::boxed::Box;
+
+fn irq_line(k: &mut Kernel, value: u64) -> Result<u8, Error> {
+    match lookup(k, value)?.object {
+        Object::Irq(line) => Ok(line),
+        _ => Err(Error::BadHandle),
+    }
+}
+
+pub fn irq_bind(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let [irq, chan, code, ..] = args.a;
+    let line = irq_line(k, irq)?;
+    let ch = match super::lookup_with(k, chan, rights::RECEIVE)? {
+        Object::Channel(ch) => ch,
+        _ => return Err(Error::BadHandle),
+    };
+    k.irq_bind(line, ch, code)?;
+    Ok(Next::Return(0, 0))
+}
+
+pub fn irq_ack(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let line = irq_line(k, args.a[0])?;
+    k.irq_ack(line)?;
+    Ok(Next::Return(0, 0))
+}
+
+pub fn ioports_enable(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let Object::IoPorts { base, count } = lookup(k, args.a[0])?.object else { return Err(Error::BadHandle) };
+    let process = k.cur().process;
+    let p = k.processes.get_mut(process).ok_or(Error::BadState)?;
+    let bitmap = p.io_bitmap.get_or_insert_with(|| Box::new([0xff; IO_BITMAP_BYTES]));
+    for port in u32::from(base)..u32::from(base) + count {
+        bitmap[(port / 8) as usize] &= !(1 << (port % 8));
+    }
+    // Reload on the way out to user mode.
+    k.io_bitmap_owner = None;
+    Ok(Next::Return(0, 0))
+}
+
+/// Largest single DMA allocation.
+const MAX_DMA: u64 = 4 * 1024 * 1024;
+
+pub fn dma_alloc(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let [dma, len, ..] = args.a;
+    let Object::Dma = lookup(k, dma)?.object else { return Err(Error::BadHandle) };
+    if len == 0 || len > MAX_DMA {
+        return Err(Error::BadArgument);
+    }
+    let pages = len.div_ceil(PAGE_SIZE) as usize;
+    let process = k.cur().process;
+    let space = k.processes.get_mut(process).and_then(|p| p.space.as_mut()).ok_or(Error::BadState)?;
+    if space.pages + pages > space.page_limit {
+        return Err(Error::LimitReached);
+    }
+    let phys = frames::alloc_contiguous_zeroed(pages, PAGE_SIZE).ok_or(Error::NoMemory)?;
+    match space.map_frames(phys, pages) {
+        Ok(addr) => Ok(Next::Return(addr, phys)),
+        Err(e) => {
+            for i in 0..pages as u64 {
+                let _ = frames::free(phys + i * PAGE_SIZE);
+            }
+            Err(e)
+        }
+    }
+}
