@@ -19,7 +19,7 @@ OUT := $(CARGO_TARGET_DIR)/$(TARGET)/release
 BUILD ?= build
 
 # Crates tested on the host with `cargo test`.
-HOST_CRATES := abi kernel-core runner
+HOST_CRATES := abi kernel-core runner mkhostile
 # Userspace programs, each put in the initrd under its package name. By
 # default every crate in servers/ and userland/ (package name = directory
 # name); set it to choose, e.g. `make run USER_CRATES="init console"`.
@@ -69,7 +69,7 @@ build:
 initrd:
 	@rm -rf $(BUILD)/initrd && mkdir -p $(BUILD)/initrd
 	@for crate in $(USER_CRATES); do cp $(OUT)/$$crate $(BUILD)/initrd/$$crate; done
-	$(if $(filter $(HOSTILE_FROM),$(USER_CRATES)),\
+	$(if $(and $(filter $(HOSTILE_FROM),$(USER_CRATES)),$(wildcard tools/mkhostile/Cargo.toml)),\
 		cargo run --quiet -p mkhostile -- $(OUT)/$(HOSTILE_FROM) $(BUILD)/initrd)
 	@printf 'The initrd, made by `make build`.\n' > $(BUILD)/initrd/README
 	tar --format=ustar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \

@@ -27,6 +27,11 @@ for cmd in "${!packages[@]}"; do
         missing+=("${packages[$cmd]}")
     fi
 done
+# Linking host programs (build scripts, tests) needs the C library's files,
+# which gcc only recommends.
+if [ ${#packages[@]} -gt 0 ] && [ ! -e /usr/lib/x86_64-linux-gnu/Scrt1.o ]; then
+    missing+=(libc6-dev)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=()

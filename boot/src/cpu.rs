@@ -6,7 +6,7 @@ use core::arch::asm;
 /// Port of QEMU's `isa-debug-exit` device: writing `v` exits with `(v << 1) | 1`.
 const DEBUG_EXIT_PORT: u16 = 0xf4;
 /// Value written to [`DEBUG_EXIT_PORT`] when the loader gives up.
-pub const EXIT_FAILURE: u32 = 0x10;
+pub const EXIT_FAILURE: u32 = 0x11;
 
 pub const IA32_EFER: u32 = 0xC000_0080;
 pub const IA32_PAT: u32 = 0x277;

@@ -121,7 +121,7 @@ _start32:
     jmp .Lputc
 .Lfail_exit:
     mov dx, 0xf4
-    mov eax, 0x10
+    mov eax, 0x11
     out dx, eax
 .Lhalt32:
     hlt

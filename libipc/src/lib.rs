@@ -43,6 +43,7 @@ extern crate alloc;
 pub mod args;
 pub mod heap;
 pub mod io;
+pub mod ipc;
 pub mod mem;
 pub mod process;
 pub mod rt;

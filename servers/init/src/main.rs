@@ -26,6 +26,10 @@ fn main(args: Args) -> i32 {
         println!("init: utest exited with status {status}");
         return i32::try_from(status).unwrap_or(i32::MIN);
     }
+    if args.contains("bench") {
+        let status = run("ipcbench", args.as_bytes());
+        return i32::try_from(status).unwrap_or(i32::MIN);
+    }
     println!("init: hello from userspace (pid {})", libipc::getpid());
     let status = run("hello", b"from init");
     if status != 0 {

@@ -147,11 +147,12 @@ impl Fuzz {
         // this program does not use (scratch buffer, its own extra
         // mappings), no thread starts on memory in use, and `exit` and
         // `thread_exit` are never made.
-        let (rax, rdx) = unsafe { libipc::sys::raw_syscall2(n, args) };
-        self.record(n, args, rax, rdx);
+        let rax = unsafe { libipc::sys::raw_syscall(n, args) };
+        self.record(n, args, rax);
     }
 
-    fn record(&mut self, n: u64, args: [u64; 6], rax: i64, rdx: u64) {
+    /// Counts the result and keeps track of what the call created or freed.
+    fn record(&mut self, n: u64, args: [u64; 6], rax: i64) {
         let slot = if rax >= 0 { 0 } else { rax.unsigned_abs().min(16) as usize };
         if let Some(count) = self.results.get_mut(slot) {
             *count += 1;
@@ -173,7 +174,6 @@ impl Fuzz {
             Some(Syscall::HandleClose) => self.handles.retain(|&h| h != args[0]),
             _ => {}
         }
-        let _ = rdx;
         while self.maps.len() > MAX_MAPS {
             let (addr, len) = self.maps.remove(0);
             #[allow(unsafe_code)]

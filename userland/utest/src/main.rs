@@ -5,7 +5,7 @@
 //! Prints `PASS <name>` or `FAIL <name>: <why>` per test and closes with
 //! `utest: N passed, N failed` (the form the QEMU runner parses); the exit
 //! status is the number of failed tests. `utest <name>...` runs only the
-//! named tests.
+//! named tests; `fuzz_seed=N` and `fuzz_calls=N` change the fuzz run.
 //!
 //! The tests use helper programs from the initrd: `hello`, `exitcode`,
 //! `spinner`, `crash`, `sleeper`, `fuzz`, and the `hostile-*` images.
@@ -46,7 +46,13 @@ const TESTS: &[Test] = &[
 ];
 
 fn main(args: Args) -> i32 {
-    let selected = |name: &str| args.is_empty() || args.contains(name);
+    for (key, slot) in [("fuzz_seed", &processes::FUZZ_SEED), ("fuzz_calls", &processes::FUZZ_CALLS)] {
+        if let Some(v) = args.value(key).and_then(|v| v.parse().ok()) {
+            slot.store(v, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let named = args.words_str().any(|w| !w.contains('='));
+    let selected = |name: &str| !named || args.contains(name);
     let count = TESTS.iter().filter(|(name, _)| selected(name)).count();
     println!("utest: pid {}, {count} of {} tests", libipc::getpid(), TESTS.len());
     let (mut passed, mut failed) = (0, 0);

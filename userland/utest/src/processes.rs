@@ -6,6 +6,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::{EXIT_FAULTED, EXIT_KILLED};
 use libipc::{println, Error, Instant, Process};
@@ -156,9 +157,15 @@ pub fn spawn_until_refused() -> Outcome {
     run_expect("hello", "after the process limit", 0)
 }
 
+/// The fuzz run's seed and length (`fuzz_seed=N`, `fuzz_calls=N` in
+/// utest's arguments override them).
+pub static FUZZ_SEED: AtomicU64 = AtomicU64::new(12345);
+pub static FUZZ_CALLS: AtomicU64 = AtomicU64::new(3000);
+
 pub fn fuzz() -> Outcome {
     let before = free_frames();
-    let status = run("fuzz", "seed=12345 calls=3000")?;
+    let args = format!("seed={} calls={}", FUZZ_SEED.load(Ordering::Relaxed), FUZZ_CALLS.load(Ordering::Relaxed));
+    let status = run("fuzz", &args)?;
     println!("utest: fuzz exited with {}", status_name(status));
     run_expect("hello", "after the fuzz", 0)?;
     let after = free_frames();

@@ -111,10 +111,13 @@ pub struct PlatformInfo {
     override_count: usize,
     nmis: [LapicNmi; MAX_LAPIC_NMIS],
     nmi_count: usize,
+    /// MADT entries that did not fit the fixed arrays.
+    pub dropped: usize,
 }
 
 impl PlatformInfo {
-    const fn empty() -> Self {
+    /// Nothing known yet (what `parse_madt` fills in).
+    pub const fn empty() -> Self {
         PlatformInfo {
             acpi_revision: 0,
             oem_id: [0; 6],
@@ -130,6 +133,7 @@ impl PlatformInfo {
             override_count: 0,
             nmis: [NO_NMI; MAX_LAPIC_NMIS],
             nmi_count: 0,
+            dropped: 0,
         }
     }
 
@@ -161,14 +165,15 @@ impl PlatformInfo {
     }
 }
 
-/// Appends to a fixed array, or warns once the array is full.
-fn push<T>(array: &mut [T], count: &mut usize, value: T, what: &str) {
+/// Appends to a fixed array; once it is full, counts the entry in `dropped`
+/// (reported once, at the end of the MADT) instead.
+fn push<T>(array: &mut [T], count: &mut usize, dropped: &mut usize, value: T) {
     match array.get_mut(*count) {
         Some(slot) => {
             *slot = value;
             *count += 1;
         }
-        None => crate::kwarn!("acpi: more than {} {what} entries; ignoring the rest", array.len()),
+        None => *dropped += 1,
     }
 }
 
@@ -392,7 +397,10 @@ fn inti_flags(flags: u16) -> (Polarity, Trigger) {
     (polarity, trigger)
 }
 
-fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> {
+/// Parses a MADT's body (`madt` is the whole table; its checksum is the
+/// caller's business) into `info`. Pure over bytes, so tests can feed it
+/// malformed tables.
+pub fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> {
     let lapic32 = le_u32(madt, 36).ok_or("acpi: short MADT")?;
     let flags = le_u32(madt, 40).ok_or("acpi: short MADT")?;
     info.lapic_phys = u64::from(lapic32);
@@ -419,7 +427,7 @@ fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> 
             })(),
             1 => (|| {
                 let io = IoApicInfo { id: le_u8(e, 2)?, phys: u64::from(le_u32(e, 4)?), gsi_base: le_u32(e, 8)? };
-                push(&mut info.ioapics, &mut info.ioapic_count, io, "I/O APIC");
+                push(&mut info.ioapics, &mut info.ioapic_count, &mut info.dropped, io);
                 Some(())
             })(),
             2 => (|| {
@@ -433,7 +441,7 @@ fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> 
                     crate::kwarn!("acpi: duplicate override for ISA irq {source} ignored");
                 } else {
                     let o = SourceOverride { isa_irq: source, gsi, polarity, trigger };
-                    push(&mut info.overrides, &mut info.override_count, o, "interrupt source override");
+                    push(&mut info.overrides, &mut info.override_count, &mut info.dropped, o);
                 }
                 Some(())
             })(),
@@ -443,7 +451,7 @@ fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> 
                 let lint = le_u8(e, 5)?;
                 let acpi_uid = if uid == 0xff { ALL_PROCESSORS } else { u32::from(uid) };
                 let nmi = LapicNmi { acpi_uid, lint, polarity, trigger };
-                push(&mut info.nmis, &mut info.nmi_count, nmi, "local APIC NMI");
+                push(&mut info.nmis, &mut info.nmi_count, &mut info.dropped, nmi);
                 Some(())
             })(),
             5 => (|| {
@@ -462,7 +470,7 @@ fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> 
                 let lint = le_u8(e, 8)?;
                 let (polarity, trigger) = inti_flags(le_u16(e, 2)?);
                 let nmi = LapicNmi { acpi_uid: uid, lint, polarity, trigger };
-                push(&mut info.nmis, &mut info.nmi_count, nmi, "local APIC NMI");
+                push(&mut info.nmis, &mut info.nmi_count, &mut info.dropped, nmi);
                 Some(())
             })(),
             _ => Some(()),
@@ -473,6 +481,13 @@ fn parse_madt(madt: &[u8], info: &mut PlatformInfo) -> Result<(), &'static str> 
         off += len;
     }
 
+    if info.dropped > 0 {
+        crate::kwarn!(
+            "acpi: {} MADT entries beyond the kernel's limits ignored ({MAX_CPUS} CPUs, \
+             {MAX_IOAPICS} I/O APICs, {MAX_OVERRIDES} overrides, {MAX_LAPIC_NMIS} NMI entries)",
+            info.dropped
+        );
+    }
     if info.lapic_phys == 0 || info.lapic_phys & 0xfff != 0 {
         return Err("acpi: MADT gives no usable local APIC address");
     }
@@ -495,7 +510,7 @@ fn add_cpu(info: &mut PlatformInfo, apic_id: u32, acpi_uid: u32, flags: u32) {
         return;
     }
     info.cpus_seen += 1;
-    push(&mut info.cpus, &mut info.cpu_count, Cpu { apic_id, acpi_uid, enabled }, "processor");
+    push(&mut info.cpus, &mut info.cpu_count, &mut info.dropped, Cpu { apic_id, acpi_uid, enabled });
 }
 
 /// Logs what ACPI told us.

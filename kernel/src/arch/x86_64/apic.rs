@@ -12,7 +12,7 @@
 //! `init` runs on the boot CPU and (later) `init_cpu` on each AP.
 
 use super::acpi::{PlatformInfo, Polarity, Trigger, ALL_PROCESSORS};
-use super::cpu::{self, inb, outb, rdmsr, wrmsr, MSR_APIC_BASE};
+use super::cpu::{self, outb, rdmsr, wrmsr, MSR_APIC_BASE};
 use super::trap::{VECTOR_SPURIOUS, VECTOR_TIMER};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -233,15 +233,9 @@ pub fn id() -> u32 {
     }
 }
 
-/// The error status register (written first, as the SDM requires, to latch
-/// the errors seen since the last read).
-pub fn error_status() -> u32 {
-    write(REG_ESR, 0);
-    read(REG_ESR)
-}
-
 /// Starts the timer in one-shot mode: one interrupt at `VECTOR_TIMER` after
 /// `count` timer ticks (input clock / `TIMER_DIVIDE`). `count == 0` stops it.
+#[allow(dead_code)] // for a tickless scheduler; only the periodic tick is used today
 pub fn timer_oneshot(count: u32) {
     write(REG_TIMER_DIVIDE, TIMER_DIVIDE_BITS);
     write(REG_LVT_TIMER, u32::from(VECTOR_TIMER));
@@ -273,11 +267,4 @@ pub fn timer_free_run() {
 /// The timer's current count (it counts down to 0).
 pub fn timer_current() -> u32 {
     read(REG_TIMER_CURRENT)
-}
-
-/// The legacy PICs' interrupt mask registers (master, slave); both read
-/// 0xff once `disable_legacy_pic` has run. Diagnostic only.
-pub fn legacy_pic_masks() -> (u8, u8) {
-    // SAFETY: reading the PICs' interrupt mask registers has no side effects.
-    unsafe { (inb(0x21), inb(0xa1)) }
 }

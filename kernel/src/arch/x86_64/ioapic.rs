@@ -3,11 +3,13 @@
 //! then lines routed one by one (`route_isa_irq`, `route_gsi`) and
 //! masked/unmasked by GSI as drivers come and go.
 //!
-//! Vectors are fixed by GSI (`VECTOR_IRQ_BASE + gsi`, see `trap.rs`), so a
-//! vector names its line without a lookup table. ISA IRQs reach GSIs through
-//! the MADT's interrupt source overrides (on QEMU, IRQ 0 is GSI 2), which
-//! also give their polarity and trigger mode; the overrides are copied here
-//! at `init` so routing needs no `PlatformInfo`.
+//! Device vectors are `VECTOR_IRQ_BASE .. VECTOR_IRQ_BASE + IRQ_LINES` (see
+//! `trap.rs`); the caller picks one per line (`VECTOR_IRQ_BASE + gsi` by
+//! default, `vector_for_gsi`), so a vector names its line without a table.
+//! ISA IRQs reach GSIs through the MADT's interrupt source overrides (on
+//! QEMU, IRQ 0 is GSI 2), which also give their polarity and trigger mode;
+//! the overrides are copied here at `init` so routing needs no
+//! `PlatformInfo`.
 //!
 //! Every redirection-table access is an IOREGSEL write followed by an IOWIN
 //! access, so all of them happen under one lock with interrupts disabled.
@@ -32,7 +34,6 @@ const ENTRY_ACTIVE_LOW: u64 = 1 << 13;
 struct IoApic {
     /// Virtual address of its uncached register window.
     virt: u64,
-    id: u8,
     gsi_base: u32,
     /// Number of redirection entries (inputs).
     lines: u32,
@@ -100,7 +101,7 @@ impl State {
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
-    ioapics: [IoApic { virt: 0, id: 0, gsi_base: 0, lines: 0 }; MAX_IOAPICS],
+    ioapics: [IoApic { virt: 0, gsi_base: 0, lines: 0 }; MAX_IOAPICS],
     count: 0,
     overrides: [None; MAX_OVERRIDES],
 });
@@ -110,6 +111,7 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 }
 
 /// The vector a GSI is delivered on, if it has one.
+#[allow(dead_code)] // API: the default vector of a GSI
 pub fn vector_for_gsi(gsi: u32) -> Option<u8> {
     let line = u8::try_from(gsi).ok().filter(|&l| l < IRQ_LINES)?;
     Some(VECTOR_IRQ_BASE + line)
@@ -133,7 +135,7 @@ pub fn init(info: &PlatformInfo) -> Result<(), &'static str> {
         }
         for found in info.ioapics() {
             let virt = crate::mm::map_mmio(found.phys, IOWIN + 4);
-            let mut io = IoApic { virt, id: found.id, gsi_base: found.gsi_base, lines: 0 };
+            let mut io = IoApic { virt, gsi_base: found.gsi_base, lines: 0 };
             let version = io.read(REG_VERSION);
             if version == u32::MAX {
                 crate::kerror!("ioapic: nothing answers at {:#x}; skipped", found.phys);
@@ -181,10 +183,12 @@ pub fn resolve_isa_irq(irq: u8) -> (u32, Polarity, Trigger) {
 }
 
 /// Routes ISA IRQ `irq` (0..16) to `vector` on the boot CPU, honouring the
-/// MADT's override for it, and returns the GSI it arrives on. The line is
-/// left MASKED: call `unmask(gsi)` once the handler is ready. `vector` must
-/// be the GSI's own vector (`vector_for_gsi`), which is what the trap
-/// dispatcher expects.
+/// MADT's override for it (GSI, polarity, trigger), and returns the GSI it
+/// arrives on. The line is left MASKED: call `unmask(gsi)` once the handler
+/// is ready. `vector` must be a device vector (`VECTOR_IRQ_BASE` ..
+/// `VECTOR_IRQ_BASE + IRQ_LINES`); the trap dispatcher reports
+/// `vector - VECTOR_IRQ_BASE` as the line, so either `VECTOR_IRQ_BASE + irq`
+/// or `vector_for_gsi(gsi)` works as long as callers agree.
 pub fn route_isa_irq(irq: u8, vector: u8) -> Result<u32, &'static str> {
     if irq >= 16 {
         return Err("ioapic: ISA IRQs are 0..16");
@@ -198,8 +202,8 @@ pub fn route_isa_irq(irq: u8, vector: u8) -> Result<u32, &'static str> {
 /// physical destination) with the given polarity and trigger. Leaves the
 /// line masked.
 pub fn route_gsi(gsi: u32, vector: u8, polarity: Polarity, trigger: Trigger) -> Result<(), &'static str> {
-    if vector_for_gsi(gsi) != Some(vector) {
-        return Err("ioapic: a GSI must use vector VECTOR_IRQ_BASE + gsi (below IRQ_LINES)");
+    if !(VECTOR_IRQ_BASE..VECTOR_IRQ_BASE + IRQ_LINES).contains(&vector) {
+        return Err("ioapic: device vectors are VECTOR_IRQ_BASE..VECTOR_IRQ_BASE + IRQ_LINES");
     }
     let dest = super::apic::id();
     if dest > 0xff {
@@ -243,11 +247,13 @@ pub fn unmask(gsi: u32) -> Result<(), &'static str> {
 }
 
 /// Whether GSI `gsi` is currently masked (`None` if no I/O APIC serves it).
+#[allow(dead_code)] // diagnostics and in-kernel tests
 pub fn is_masked(gsi: u32) -> Option<bool> {
     with_state(|state| state.find(gsi).ok().map(|(io, input)| io.read_entry(input) & ENTRY_MASKED != 0))
 }
 
 /// Total inputs over all I/O APICs.
+#[allow(dead_code)] // diagnostics and in-kernel tests
 pub fn line_count() -> u32 {
     with_state(|state| state.ioapics[..state.count].iter().map(|io| io.lines).sum())
 }

@@ -53,6 +53,7 @@ pub fn tsc_to_ns(cycles: u64) -> u64 {
 }
 
 /// Converts nanoseconds to TSC cycles (0 before calibration).
+#[allow(dead_code)] // API for timeouts and benchmarks
 pub fn ns_to_tsc(ns: u64) -> u64 {
     let hz = TSC_HZ.load(Ordering::Relaxed);
     (u128::from(ns) * u128::from(hz) / 1_000_000_000) as u64
@@ -64,6 +65,7 @@ pub fn tsc_hz() -> u64 {
 }
 
 /// TSC cycles per microsecond (0 before calibration).
+#[allow(dead_code)] // API for benchmarks
 pub fn tsc_per_us() -> u64 {
     tsc_hz() / 1_000_000
 }
@@ -83,8 +85,9 @@ pub fn ticks() -> u64 {
 pub fn on_timer_tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
     // ---- SCHEDULER HOOK ----
-    // Preemption goes here (e.g. `crate::sched::on_tick()`): account the
-    // running thread's time slice and request a switch when it runs out.
+    // Per-tick timekeeping goes here. Preemption itself hangs off the trap
+    // dispatcher: `trap::classify` returns `TrapKind::Timer` after this call
+    // and `crate::sched` charges the time slice and switches threads.
 }
 
 /// One PIT-gated measurement, every instant bracketed by TSC reads so its
@@ -122,7 +125,7 @@ fn measure_once() -> Result<Sample, &'static str> {
         // SAFETY: as above.
         unsafe {
             outb(PORT_B, (saved & !SPEAKER) | GATE2);
-            outb(PIT_CMD, 0b10_11_000_0); // channel 2, lobyte/hibyte, mode 0, binary
+            outb(PIT_CMD, 0xb0); // channel 2, lobyte/hibyte, mode 0, binary
             outb(PIT_CH2, CALIBRATION_LATCH as u8);
         }
         let start_a = cpu::rdtsc();
@@ -186,7 +189,7 @@ pub fn calibrate() -> Result<(), &'static str> {
     }
     let (pit_error, pit_cycles) = best_pit.ok_or("time: no calibration run")?;
     let (lapic_error, lapic_ticks, lapic_cycles) = best_lapic.ok_or("time: no calibration run")?;
-    // Ten parts per thousand of slop means the PIT or the TSC is not working.
+    // More than 1% of slop means the PIT or the TSC is not working.
     if pit_cycles == 0 || pit_error.saturating_mul(100) > pit_cycles {
         return Err("time: TSC calibration too noisy");
     }
@@ -248,32 +251,38 @@ pub fn init() -> Result<(), &'static str> {
 }
 
 /// Waits until `n` more timer interrupts have arrived, halting between
-/// them; gives up after `timeout_ms` milliseconds of uptime. Interrupts must
-/// be enabled (otherwise no tick can arrive and this returns false at the
-/// timeout). Returns whether the ticks arrived.
+/// them; gives up after `timeout_ms` milliseconds of uptime. Returns whether
+/// the ticks arrived.
+///
+/// Interrupts are enabled while it waits (`sti; hlt`) and the caller's
+/// interrupt state is restored on return, so it must not be called while
+/// holding a lock that an interrupt handler takes. Needs `init`.
+#[allow(dead_code)] // in-kernel tests
 pub fn wait_for_ticks(n: u64, timeout_ms: u64) -> bool {
     if tsc_hz() == 0 {
         return false;
     }
+    let was_enabled = cpu::interrupts_enabled();
     let target = ticks() + n;
     let deadline = uptime_ns().saturating_add(timeout_ms.saturating_mul(1_000_000));
+    let mut arrived = true;
     while ticks() < target {
         if uptime_ns() >= deadline {
-            return false;
+            arrived = false;
+            break;
         }
-        if cpu::interrupts_enabled() {
-            // Interrupts are already on, so this is a plain `hlt` that the
-            // next tick (at most 1/TICK_HZ away) ends.
-            cpu::enable_and_halt();
-        } else {
-            core::hint::spin_loop();
-        }
+        // The next tick is at most 1/TICK_HZ away, so the halt always ends.
+        cpu::enable_and_halt();
     }
-    true
+    if !was_enabled {
+        cpu::disable_interrupts();
+    }
+    arrived
 }
 
 /// Busy-waits `us` microseconds on the TSC. Before calibration it falls back
 /// to writes to port 0x80, which take about a microsecond each.
+#[allow(dead_code)] // for AP start-up (INIT/SIPI delays) and drivers
 pub fn delay_us(us: u64) {
     let per_us = tsc_per_us();
     if per_us == 0 {
