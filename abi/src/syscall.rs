@@ -104,13 +104,17 @@ pub enum Syscall {
     /// `set_priority(priority) -> 0`: the calling thread's base priority
     /// (0..=`MAX_USER_PRIORITY`).
     SetPriority = 32,
+    /// `shutdown(status) -> never returns`: power off (under QEMU: leave
+    /// through isa-debug-exit, successfully if `status` is 0). init only;
+    /// anyone else gets `PermissionDenied`.
+    Shutdown = 33,
 }
 
 /// Highest priority a thread may ask for.
 pub const MAX_USER_PRIORITY: u64 = 24;
 
 /// Number of system calls.
-pub const SYSCALL_COUNT: u64 = 33;
+pub const SYSCALL_COUNT: u64 = 34;
 
 impl Syscall {
     /// Decodes the number in `rax`.
@@ -149,7 +153,7 @@ impl Syscall {
             IrqAck,
             IoPortsEnable,
             DmaAlloc,
-            SetPriority,
+            SetPriority, Shutdown,
         ];
         ALL.get(n as usize).copied()
     }

@@ -95,6 +95,7 @@ fn dispatch(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
         Syscall::IoPortsEnable => device::ioports_enable(k, args),
         Syscall::DmaAlloc => device::dma_alloc(k, args),
         Syscall::SetPriority => thread::set_priority(k, args),
+        Syscall::Shutdown => process::shutdown(k, args),
     }
 }
 

@@ -88,3 +88,14 @@ pub fn getpid(k: &mut Kernel, _: &Args) -> Result<Next, Error> {
     let pid = k.processes.get(process).ok_or(Error::BadState)?.pid;
     Ok(Next::Return(pid, 0))
 }
+
+pub fn shutdown(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let me = k.cur().process;
+    if k.init != Some(me) {
+        return Err(Error::PermissionDenied);
+    }
+    let status = args.a[0] as i64;
+    crate::kprintln!("kernel: shutdown requested by init (status {status})");
+    let code = if status == 0 { crate::arch::qemu::ExitCode::Success } else { crate::arch::qemu::ExitCode::Failure };
+    crate::arch::qemu::exit(code)
+}

@@ -204,6 +204,7 @@ impl BlkError {
         match status {
             0 => Ok(()),
             1 => Err(BlkError::OutOfRange),
+            2 => Err(BlkError::Io),
             3 => Err(BlkError::Unsupported),
             4 => Err(BlkError::ReadOnly),
             s if s < 0 => Err(BlkError::Ipc(Error::from_raw(s).err().unwrap_or(Error::BadState))),
