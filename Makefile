@@ -1,7 +1,9 @@
 # Builds, runs and tests the microkernel.
 #
-#   make run     boot in QEMU, serial console on this terminal (Ctrl-A X quits)
-#   make test    host unit tests, then the in-QEMU test boot; prints a summary
+#   make run     boot in QEMU, serial console on this terminal (Ctrl-A X quits);
+#                the FAT disk build/disk.img is made on first use and kept
+#   make test    host unit tests, the in-QEMU test boot on a fresh fixture
+#                disk, then the host's check of that disk; prints a summary
 #   make build   loader, kernel and initrd into build/
 #   make iso     BIOS+UEFI ISO with Limine (needs LIMINE_DIR=...); make run-iso
 #   make clippy / fmt / clean
@@ -19,11 +21,15 @@ OUT := $(CARGO_TARGET_DIR)/$(TARGET)/release
 BUILD ?= build
 
 # Crates tested on the host with `cargo test`.
-HOST_CRATES := abi kernel-core runner mkhostile
+HOST_CRATES := abi kernel-core runner mkhostile fsfixture fs-proto libipc shell
+# Server crates whose logic is a library tested on the host; their binary
+# is userspace-only, so only the library and its tests build there.
+HOST_LIB_CRATES := fs
 # Userspace programs, each put in the initrd under its package name. By
-# default every crate in servers/ and userland/ (package name = directory
-# name); set it to choose, e.g. `make run USER_CRATES="init console"`.
-USER_CRATES ?= $(notdir $(patsubst %/Cargo.toml,%,$(wildcard servers/*/Cargo.toml userland/*/Cargo.toml)))
+# default every crate in servers/, userland/ and userland/examples/ (package
+# name = directory name); set it to choose, e.g. `make run USER_CRATES="init console"`.
+USER_CRATES ?= $(notdir $(patsubst %/Cargo.toml,%,$(wildcard servers/*/Cargo.toml userland/*/Cargo.toml \
+	userland/examples/*/Cargo.toml)))
 
 # tools/mkhostile turns this valid program into the hostile-* ELF images
 # that utest's loader tests spawn; they go into the initrd beside it.
@@ -42,11 +48,22 @@ QEMU_CONSOLE := -nographic -serial mon:stdio
 QEMU_HEADLESS := -display none -serial stdio -monitor none
 RUNNER := $(CARGO_TARGET_DIR)/debug/qemu-runner
 
+# The FAT disk the fs server serves, attached as a virtio-blk device. `make
+# run` uses DISK, made on first use (FAT32 with a README) and kept between
+# runs. The test boot uses TEST_DISK, made afresh each time from the fixture
+# (tools/fsfixture: many files, long names, nested directories, a multi-MiB
+# file and a manifest of their hashes), and checked on the host after QEMU
+# has exited (fsck.fat -n, and what fstest wrote, byte for byte).
+DISK ?= $(BUILD)/disk.img
+TEST_DISK := $(BUILD)/test-disk.img
+FSFIXTURE := $(CARGO_TARGET_DIR)/debug/fsfixture
+qemu_disk = -drive file=$(1),if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0
+
 LIMINE_FILES := limine-bios.sys limine-bios-cd.bin limine-uefi-cd.bin BOOTX64.EFI
 ISO_ROOT := $(BUILD)/iso_root
 
 .PHONY: all deps build runner initrd run test test-host test-qemu \
-	iso run-iso clippy fmt clean
+	fsfixture test-disk test-fscheck test-shell iso run-iso clippy fmt clean
 
 all: build
 
@@ -78,28 +95,71 @@ initrd:
 runner:
 	cargo build -p runner
 
-run: deps build
+run: deps build $(DISK)
 	$(QEMU) $(QEMU_MACHINE) $(QEMU_CONSOLE) -kernel $(BUILD)/boot.elf \
-		-initrd "$(strip $(BUILD)/kernel.elf $(KERNEL_ARGS)),$(BUILD)/initrd.tar"
+		-initrd "$(strip $(BUILD)/kernel.elf $(KERNEL_ARGS)),$(BUILD)/initrd.tar" \
+		$(call qemu_disk,$(DISK))
 
-# Both parts run even if the first fails; the summary counts both.
+fsfixture:
+	cargo build --quiet -p fsfixture
+
+# Made once; delete it to start afresh.
+$(DISK):
+	@mkdir -p $(dir $@)
+	@$(MAKE) --no-print-directory fsfixture
+	$(FSFIXTURE) mkdisk $@
+
+# Every part runs even if an earlier one fails; the summary counts them all.
 test: deps
-	@mkdir -p $(BUILD) && rm -f $(BUILD)/host-tests.log $(BUILD)/qemu-tests.log
-	@start=$$SECONDS; host=0; qemu=0; \
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/host-tests.log $(BUILD)/qemu-tests.log $(BUILD)/fscheck.log
+	@start=$$SECONDS; host=0; qemu=0; disk=0; \
 	$(MAKE) --no-print-directory test-host || host=$$?; \
 	$(MAKE) --no-print-directory test-qemu || qemu=$$?; \
-	bash tools/test-summary.sh $(BUILD)/host-tests.log $$host $(BUILD)/qemu-tests.log $$qemu; \
+	$(MAKE) --no-print-directory test-fscheck || disk=$$?; \
+	bash tools/test-summary.sh $(BUILD)/host-tests.log $$host $(BUILD)/qemu-tests.log $$qemu \
+		$(BUILD)/fscheck.log $$disk; \
 	echo "make test: $$((SECONDS - start)) s"; \
-	[ $$host -eq 0 ] && [ $$qemu -eq 0 ]
+	[ $$host -eq 0 ] && [ $$qemu -eq 0 ] && [ $$disk -eq 0 ]
 
 test-host:
 	@mkdir -p $(BUILD)
-	cargo test --no-fail-fast $(addprefix -p ,$(HOST_CRATES)) 2>&1 | tee $(BUILD)/host-tests.log
+	{ status=0; \
+	cargo test --no-fail-fast $(addprefix -p ,$(HOST_CRATES)) || status=$$?; \
+	cargo test --no-fail-fast --lib $(addprefix -p ,$(HOST_LIB_CRATES)) || status=$$?; \
+	exit $$status; } 2>&1 | tee $(BUILD)/host-tests.log
 
-test-qemu: build runner
+test-qemu: build runner test-disk
 	$(RUNNER) --timeout $(TEST_TIMEOUT) --log $(BUILD)/qemu-tests.log --expect-tests -- \
 		$(QEMU) $(QEMU_MACHINE) $(QEMU_HEADLESS) -kernel $(BUILD)/boot.elf \
-		-initrd "$(strip $(BUILD)/kernel.elf $(TEST_KERNEL_ARGS)),$(BUILD)/initrd.tar"
+		-initrd "$(strip $(BUILD)/kernel.elf $(TEST_KERNEL_ARGS)),$(BUILD)/initrd.tar" \
+		$(call qemu_disk,$(TEST_DISK))
+
+# A fresh test disk from the fixture, for each test boot.
+test-disk: fsfixture
+	@mkdir -p $(BUILD)
+	$(FSFIXTURE) mkimage $(TEST_DISK)
+
+# After the test boot: the disk is clean for fsck.fat -n and holds what
+# fstest wrote, byte for byte (read back with mtools).
+test-fscheck: fsfixture
+	@mkdir -p $(BUILD)
+	$(FSFIXTURE) check $(TEST_DISK) 2>&1 | tee $(BUILD)/fscheck.log
+
+# The shell's expect-style test: the normal boot (as `make run`, headless)
+# on a fresh scratch disk; tools/shelltest.py waits for the prompt, types
+# commands, checks what each prints, ends with `shutdown` and checks that
+# QEMU powered off, then checks the disk on the host (fsck.fat, and the
+# file the shell wrote). Closing line: `shelltest: N passed, N failed`.
+SHELL_DISK := $(BUILD)/shell-disk.img
+SHELLTEST_TIMEOUT ?= 60
+test-shell: deps build fsfixture
+	@rm -f $(SHELL_DISK)
+	$(FSFIXTURE) mkdisk $(SHELL_DISK)
+	python3 tools/shelltest.py --timeout $(SHELLTEST_TIMEOUT) --log $(BUILD)/shell-serial.log \
+		--check-disk $(SHELL_DISK) -- \
+		$(QEMU) $(QEMU_MACHINE) $(QEMU_HEADLESS) -kernel $(BUILD)/boot.elf \
+		-initrd "$(strip $(BUILD)/kernel.elf $(KERNEL_ARGS)),$(BUILD)/initrd.tar" \
+		$(call qemu_disk,$(SHELL_DISK)) 2>&1 | tee $(BUILD)/shell-tests.log
 
 # A BIOS+UEFI ISO booted by real Limine. LIMINE_DIR holds Limine's binary
 # release: the files in LIMINE_FILES and the `limine` tool (or limine.c).
@@ -137,14 +197,15 @@ iso: deps build
 		$(ISO_ROOT) -o $(BUILD)/os.iso
 	$(BUILD)/limine bios-install $(BUILD)/os.iso
 
-run-iso: iso
-	$(QEMU) $(QEMU_MACHINE) $(QEMU_CONSOLE) -cdrom $(BUILD)/os.iso
+run-iso: iso $(DISK)
+	$(QEMU) $(QEMU_MACHINE) $(QEMU_CONSOLE) -cdrom $(BUILD)/os.iso $(call qemu_disk,$(DISK))
 
 clippy:
 	cargo clippy -p boot -p kernel $(if $(wildcard libipc/Cargo.toml),-p libipc) \
 		$(addprefix -p ,$(USER_CRATES)) \
 		--target $(TARGET) -- -D warnings
 	cargo clippy --all-targets $(addprefix -p ,$(HOST_CRATES)) -- -D warnings
+	cargo clippy --lib --tests $(addprefix -p ,$(HOST_LIB_CRATES)) -- -D warnings
 
 fmt:
 	cargo fmt --all

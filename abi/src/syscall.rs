@@ -108,13 +108,20 @@ pub enum Syscall {
     /// through isa-debug-exit, successfully if `status` is 0). init only;
     /// anyone else gets `PermissionDenied`.
     Shutdown = 33,
+    /// `ipc_tune(knob, value) -> previous value`: benchmark knobs.
+    /// `IPC_KNOB_DIRECT_HANDOFF` (1 = on, the default; 0 = every IPC
+    /// wake-up goes through the run queue and the scheduler).
+    IpcTune = 34,
 }
+
+/// `ipc_tune` knob: whether IPC hands the CPU straight to the woken thread.
+pub const IPC_KNOB_DIRECT_HANDOFF: u64 = 0;
 
 /// Highest priority a thread may ask for.
 pub const MAX_USER_PRIORITY: u64 = 24;
 
 /// Number of system calls.
-pub const SYSCALL_COUNT: u64 = 34;
+pub const SYSCALL_COUNT: u64 = 35;
 
 impl Syscall {
     /// Decodes the number in `rax`.
@@ -153,7 +160,7 @@ impl Syscall {
             IrqAck,
             IoPortsEnable,
             DmaAlloc,
-            SetPriority, Shutdown,
+            SetPriority, Shutdown, IpcTune,
         ];
         ALL.get(n as usize).copied()
     }

@@ -101,14 +101,39 @@ impl Kernel {
         }
     }
 
+    /// Makes the TSS's I/O permissions those of `process`, which is about
+    /// to run: nothing to do unless a driver is involved.
+    #[inline]
+    pub fn switch_io_bitmap(&mut self, process: crate::thread::ProcessId) {
+        let wants = self.processes.get(process).and_then(|p| p.io_bitmap.as_deref());
+        match wants {
+            None if self.io_bitmap_on => {
+                crate::arch::gdt::enable_io_bitmap(false);
+                self.io_bitmap_on = false;
+            }
+            None => {}
+            Some(bitmap) => {
+                if self.io_bitmap_owner != Some(process) {
+                    crate::arch::gdt::load_io_bitmap(bitmap);
+                    self.io_bitmap_owner = Some(process);
+                }
+                if !self.io_bitmap_on {
+                    crate::arch::gdt::enable_io_bitmap(true);
+                    self.io_bitmap_on = true;
+                }
+            }
+        }
+    }
+
     /// Hands the CPU straight to `next` (just unblocked by IPC), without the
     /// run queue — unless a more important thread is ready, in which case
     /// `next` queues like anyone else. The caller has already taken the
     /// current thread off the CPU. Returns whether the hand-off happened.
     pub fn switch_direct(&mut self, next: ThreadId) -> bool {
         let ready = self.runq.highest();
+        let handoff = self.direct_handoff;
         let Some(t) = self.thread(next) else { return false };
-        if ready.is_some_and(|p| p > t.priority) {
+        if !handoff || ready.is_some_and(|p| p > t.priority) {
             self.disarm_timeout(next);
             self.make_ready(next);
             self.need_resched = true;
@@ -144,28 +169,44 @@ impl Kernel {
     }
 }
 
+/// Leaves the kernel into the thread the IPC fast path made current.
+#[inline(always)]
+pub fn switch_fast(mut k: Guard, next: crate::ipc::fastpath::Switch) -> ! {
+    k.stats.context_switches += 1;
+    k.last_ran = k.current;
+    if next.io_privileged || k.io_bitmap_on {
+        let process = k.current.and_then(|t| k.threads.get(t)).map(|t| t.process);
+        if let Some(p) = process {
+            k.switch_io_bitmap(p);
+        }
+    }
+    drop(k);
+    // SAFETY: the fast path took `frame` from the live thread it made
+    // current, whose process owns `root`; the lock is released.
+    unsafe { user::enter_user(next.frame, next.root) }
+}
+
+/// Leaves the kernel into `next`, which the caller made current and Running.
+pub fn switch_to(mut k: Guard, next: ThreadId) -> ! {
+    if k.last_ran != Some(next) {
+        k.stats.context_switches += 1;
+        k.last_ran = Some(next);
+    }
+    let t = k.threads.get(next).expect("switching to a dead thread");
+    let (frame, process, cr3) = (&t.frame as *const TrapFrame, t.process, t.root);
+    k.switch_io_bitmap(process);
+    drop(k);
+    // SAFETY: `frame` is inside a boxed, live thread whose process owns
+    // `cr3`; the lock is released and nothing on the kernel stack needs
+    // dropping.
+    unsafe { user::enter_user(frame, cr3) }
+}
+
 /// Leaves the kernel: runs the chosen thread, idling until there is one.
 pub fn resume(mut k: Guard) -> ! {
     loop {
         if let Some(id) = k.pick() {
-            if k.last_ran != Some(id) {
-                k.stats.context_switches += 1;
-                k.last_ran = Some(id);
-            }
-            let t = k.threads.get(id).expect("picked a dead thread");
-            let frame = &t.frame as *const TrapFrame;
-            let process = t.process;
-            let p = k.processes.get(process).expect("thread without a process");
-            let cr3 = p.cr3();
-            if k.io_bitmap_owner != Some(process) {
-                crate::arch::gdt::set_io_bitmap(p.io_bitmap.as_deref());
-                k.io_bitmap_owner = Some(process);
-            }
-            drop(k);
-            // SAFETY: `frame` is inside a boxed, live thread whose process
-            // owns `cr3`; the lock is released and nothing else is on the
-            // kernel stack that needs dropping.
-            unsafe { user::enter_user(frame, cr3) }
+            switch_to(k, id);
         }
         k.current = None;
         drop(k);

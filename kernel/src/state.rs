@@ -49,8 +49,17 @@ pub struct Kernel {
     pub async_inflight: Arena<InFlight>,
     /// Interrupt lines bound to channels.
     pub irqs: [Option<IrqBinding>; crate::ipc::pulse::IRQ_LINES],
-    /// The process whose I/O bitmap the TSS holds.
+    /// The next send's sequence number (see `ipc::rcvid_of`).
+    pub next_seq: u32,
+    /// The process whose I/O bitmap the TSS holds (it applies only while
+    /// that process runs).
     pub io_bitmap_owner: Option<kcore::arena::Id>,
+    /// Whether the TSS's bitmap is switched on.
+    pub io_bitmap_on: bool,
+    /// Benchmark knob: when false, IPC never hands the CPU over directly
+    /// (every wake-up goes through the run queue), to show what the direct
+    /// hand-off saves.
+    pub direct_handoff: bool,
 }
 
 /// Channels at once, system-wide.
@@ -78,6 +87,9 @@ impl Kernel {
             async_inflight: Arena::new(MAX_INFLIGHT),
             irqs: [None; crate::ipc::pulse::IRQ_LINES],
             io_bitmap_owner: None,
+            io_bitmap_on: false,
+            next_seq: 1,
+            direct_handoff: true,
         }
     }
 
@@ -86,6 +98,7 @@ impl Kernel {
     }
 
     /// The current thread. Only called on paths entered from a thread.
+    #[inline]
     pub fn cur(&mut self) -> &mut Thread {
         let id = self.current.expect("no current thread");
         self.thread(id).expect("current thread vanished")

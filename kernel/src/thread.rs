@@ -48,6 +48,12 @@ pub struct Thread {
     pub frame: TrapFrame,
     pub id: ThreadId,
     pub process: ProcessId,
+    /// Its process's page-table root (CR3), cached for the switch path.
+    pub root: u64,
+    /// Its process's pid, cached for IPC reports.
+    pub pid: u64,
+    /// Whether its process has an I/O permission bitmap (a driver).
+    pub io_privileged: bool,
     pub priority: u8,
     pub state: State,
     /// Handles naming this thread (it is freed once it exited and this is 0).
@@ -85,6 +91,8 @@ pub struct IpcState {
     pub handle: Option<Handle>,
     /// Where a received message goes (while receive-blocked).
     pub recv_buf: Range,
+    /// Sequence number of the current send (part of its receive id).
+    pub seq: u32,
 }
 
 impl Thread {

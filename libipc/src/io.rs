@@ -1,9 +1,13 @@
 //! Program output. Everything a program prints goes through
-//! [`write_stdout`], the single place to change when the console server
-//! takes over from the kernel log. `print!`/`println!` format into a
-//! [`LineWriter`] on the stack, so one `println!` is one system call (up to
-//! [`LINE_MAX`] bytes): lines from different threads or processes never mix,
-//! and printing needs no heap (it works in the panic handler).
+//! [`write_stdout`]: to the console server once it can be found (looked up
+//! by name on first use and cached, see [`console`](crate::console)), else
+//! to the kernel log (`debug_write`): before the console is up, in init and
+//! the console itself ([`console::use_kernel_log`](crate::console::use_kernel_log)),
+//! in processes without a name service, and while a dead console is being
+//! restarted. `print!`/`println!` format into a [`LineWriter`] on the
+//! stack, so one `println!` is one message (up to [`LINE_MAX`] bytes): lines
+//! from different threads or processes never mix, and printing needs no
+//! heap (it works in the panic handler).
 #![forbid(unsafe_code)]
 
 use core::fmt;
@@ -12,10 +16,18 @@ use core::fmt;
 /// pieces of this size.
 pub const LINE_MAX: usize = 512;
 
-/// Writes bytes to the program's output. Errors are dropped: there is
-/// nowhere else to report them.
+/// Writes bytes to the program's output: the console if it takes them,
+/// else (or whatever it did not take) the kernel log. Errors are dropped:
+/// there is nowhere else to report them.
 #[cfg(not(test))]
 pub fn write_stdout(bytes: &[u8]) {
+    let done = crate::console::write_stdout(bytes);
+    write_kernel_log(bytes.get(done..).unwrap_or(&[]));
+}
+
+/// Writes bytes to the kernel log (`debug_write`), bypassing the console.
+#[cfg(not(test))]
+pub fn write_kernel_log(bytes: &[u8]) {
     /// Most bytes handed to the kernel in one `debug_write` (it takes at
     /// most 64 KiB).
     const WRITE_MAX: usize = 16 * 1024;

@@ -41,16 +41,23 @@
 extern crate alloc;
 
 pub mod args;
+pub mod console;
+pub mod executor;
 pub mod heap;
+pub mod init;
 pub mod io;
 pub mod ipc;
 pub mod mem;
+pub mod names;
 pub mod process;
+pub mod protocol;
 pub mod rt;
+pub mod server;
 pub mod sync;
 pub mod sys;
 pub mod thread;
 pub mod time;
+pub mod wire;
 
 pub use abi;
 pub use abi::Error;

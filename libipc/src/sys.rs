@@ -243,6 +243,17 @@ pub fn spawn(name: &[u8], args: &[u8], handles: &[u64]) -> Result<OwnedHandle> {
     check(rax).map(OwnedHandle)
 }
 
+/// `shutdown(status)`: powers the machine off (under QEMU: leaves through
+/// isa-debug-exit, successfully if `status` is 0). Only init may; anyone
+/// else gets the error back (`PermissionDenied`), which is all this ever
+/// returns.
+pub fn shutdown(status: i64) -> Error {
+    // SAFETY: no memory arguments; the call either ends everything or
+    // returns an error.
+    let (rax, _) = unsafe { syscall1(Syscall::Shutdown as u64, status as u64) };
+    check(rax).err().unwrap_or(Error::BadState)
+}
+
 /// `wait(process) -> status`: blocks until the process ends.
 pub fn wait(process: u64) -> Result<i64> {
     // SAFETY: no memory arguments; the kernel checks the handle.

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id {
     pub index: u32,
     pub generation: u32,
@@ -78,6 +78,31 @@ impl<T> Arena<T> {
         }
     }
 
+    /// The id of the live object in slot `index`, if any.
+    #[inline]
+    pub fn id_at(&self, index: u32) -> Option<Id> {
+        let slot = self.slots.get(index as usize)?;
+        slot.value.as_ref().map(|_| Id { index, generation: slot.generation })
+    }
+
+    /// Two distinct objects at once (the IPC fast path touches a client and
+    /// a server together). `None` if either is missing or they are the same.
+    #[inline]
+    pub fn get2_mut(&mut self, a: Id, b: Id) -> Option<(&mut T, &mut T)> {
+        let (ia, ib) = (a.index as usize, b.index as usize);
+        if ia == ib || ia >= self.slots.len() || ib >= self.slots.len() {
+            return None;
+        }
+        let base = self.slots.as_mut_ptr();
+        // SAFETY: both indices are in bounds and distinct, so the two
+        // references do not overlap; both borrow from `&mut self`.
+        let (x, y) = unsafe { (&mut *base.add(ia), &mut *base.add(ib)) };
+        if x.generation != a.generation || y.generation != b.generation {
+            return None;
+        }
+        Some((x.value.as_mut()?, y.value.as_mut()?))
+    }
+
     pub fn remove(&mut self, id: Id) -> Option<T> {
         let slot = self.slots.get_mut(id.index as usize)?;
         if slot.generation != id.generation || slot.value.is_none() {
@@ -111,6 +136,20 @@ mod tests {
         assert!(a.get(x).is_none());
         assert!(a.remove(x).is_none());
         assert_eq!(a.get(y).unwrap().1, "y");
+    }
+
+    #[test]
+    fn two_at_once() {
+        let mut a = Arena::new(8);
+        let x = a.insert_with(|_| 1).unwrap();
+        let y = a.insert_with(|_| 2).unwrap();
+        let (p, q) = a.get2_mut(y, x).unwrap();
+        assert_eq!((*p, *q), (2, 1));
+        *p = 20;
+        assert_eq!(a.get(y), Some(&20));
+        assert!(a.get2_mut(x, x).is_none());
+        a.remove(x);
+        assert!(a.get2_mut(x, y).is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod frames;
 pub mod handles;
 pub mod initrd;
 pub mod paging;
+pub mod ring;
 pub mod runqueue;
 
 /// Size of a page and of a physical frame.

@@ -11,7 +11,7 @@
 
 use super::copy;
 use super::message::Received;
-use super::{ChannelId, Pending, ASYNC_RCVID};
+use super::{ChannelId, Pending, ASYNC_RCVID, SEQ_MASK};
 use crate::state::Kernel;
 use crate::thread::{ProcessId, Range, ThreadId};
 use abi::ipc::{Kind, MAX_ASYNC_OUTSTANDING, MAX_MESSAGE};
@@ -43,13 +43,7 @@ pub struct InFlight {
 }
 
 fn async_rcvid(id: Id) -> u64 {
-    ASYNC_RCVID | (u64::from(id.generation) << 32) | (u64::from(id.index) + 1)
-}
-
-fn inflight_of(rcvid: u64) -> Option<Id> {
-    let index = (rcvid & 0xffff_ffff).checked_sub(1)? as u32;
-    let generation = ((rcvid & !ASYNC_RCVID) >> 32) as u32;
-    Some(Id { index, generation })
+    ASYNC_RCVID | (u64::from(id.generation & SEQ_MASK) << 32) | (u64::from(id.index) + 1)
 }
 
 impl Kernel {
@@ -108,7 +102,7 @@ impl Kernel {
                 }
                 Ok(false) => {
                     if let Some(c) = self.channels.get_mut(ch) {
-                        c.receivers.push_front(receiver);
+                        let _ = c.receivers.push_front(receiver);
                     }
                     break;
                 }
@@ -170,7 +164,9 @@ impl Kernel {
 
     /// The current process answers an asynchronous message.
     pub fn reply_async(&mut self, rcvid: u64, status: i64, msg: Range) -> Result<(), Error> {
-        let id = inflight_of(rcvid).ok_or(Error::BadArgument)?;
+        let index = (rcvid & 0xffff_ffff).checked_sub(1).ok_or(Error::BadArgument)? as u32;
+        let generation = ((rcvid & !ASYNC_RCVID) >> 32) as u32;
+        let id = self.async_inflight.id_at(index).filter(|id| id.generation & SEQ_MASK == generation).ok_or(Error::PeerDied)?;
         let me = self.cur().process;
         match self.async_inflight.get(id) {
             Some(f) if f.server == me => {}

@@ -21,6 +21,51 @@ fn resolve(tables: PageTables, virt: u64, writable: bool) -> Option<u64> {
     ok.then(|| phys_to_virt(phys))
 }
 
+/// The HHDM address of user byte `virt` in the space rooted at `root`: a
+/// lean walk for the IPC fast path. User mappings are 4 KiB pages with the
+/// USER bit at every level; anything else is refused.
+#[inline(always)]
+pub fn resolve_fast(root: u64, virt: u64, writable: bool) -> Option<*mut u8> {
+    let hhdm = crate::mm::hhdm_offset();
+    let mut table = root;
+    let mut entry = 0;
+    for shift in [39u32, 30, 21, 12] {
+        let slot = (virt >> shift) & 0x1ff;
+        // SAFETY: `table` is a page-table frame reached from a live root
+        // through present entries; the HHDM maps it.
+        entry = unsafe { ((hhdm + table + slot * 8) as *const u64).read() };
+        if entry & (flags::PRESENT | flags::USER) != (flags::PRESENT | flags::USER) || entry & flags::HUGE != 0 && shift != 12 {
+            return None;
+        }
+        table = entry & kcore::paging::ADDR_MASK;
+    }
+    if writable && entry & flags::WRITABLE == 0 {
+        return None;
+    }
+    Some((hhdm + table + (virt & (PAGE_SIZE - 1))) as *mut u8)
+}
+
+/// Copies `len` bytes from `src` in the *current* address space to `dst`
+/// in the space rooted at `dst_root` (the fast path's case: the sender is
+/// the running thread). The source is read through the faulting-copy
+/// routine, the destination resolved page by page.
+pub fn copy_from_current(src: u64, dst_root: u64, dst: u64, len: u64) -> Result<(), CopyFault> {
+    let mut done = 0;
+    while done < len {
+        let d = dst + done;
+        let n = (PAGE_SIZE - d % PAGE_SIZE).min(len - done);
+        let to = resolve_fast(dst_root, d, true).ok_or(CopyFault::Destination)?;
+        // SAFETY: `to..to + n` lies in one writable user frame of a live
+        // space (checked above, under the kernel lock); the source is a
+        // validated user range of the current space, and a fault in it is
+        // recovered by the copy routine.
+        unsafe { crate::arch::usercopy::copy(to, (src + done) as *const u8, n as usize) }
+            .map_err(|_| CopyFault::Source)?;
+        done += n;
+    }
+    Ok(())
+}
+
 /// Copies `len` bytes from `src` in `src_tables` to `dst` in `dst_tables`.
 /// Both ranges must already be checked to lie in user space.
 pub fn copy(src_tables: PageTables, src: u64, dst_tables: PageTables, dst: u64, len: u64) -> Result<(), CopyFault> {

@@ -4,7 +4,6 @@
 //! access, and end with the reply.
 
 use super::copy;
-use super::thread_of;
 use crate::state::Kernel;
 use crate::thread::{Blocked, Range, State};
 use abi::ipc::lease;
@@ -14,7 +13,7 @@ impl Kernel {
     /// Copies between the client's lease `index` (at `offset`) and the
     /// current thread's `buf`. `write` = server writes into the lease.
     pub fn lease_copy(&mut self, rcvid: u64, index: u64, offset: u64, buf: Range, write: bool) -> Result<u64, Error> {
-        let client = thread_of(rcvid).ok_or(Error::BadArgument)?;
+        let client = self.client_of(rcvid).ok_or(Error::PeerDied)?;
         let me = self.current.ok_or(Error::BadState)?;
         let server = self.cur().process;
         let c = self.threads.get(client).ok_or(Error::PeerDied)?;

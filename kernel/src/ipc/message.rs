@@ -12,7 +12,7 @@
 //! straight back to the client. Neither touches the run queues.
 
 use super::copy::{self, CopyFault};
-use super::{rcvid_of, thread_of, ChannelId, Pending, ASYNC_RCVID};
+use super::{rcvid_of, ChannelId, Pending, ASYNC_RCVID};
 use crate::process::{Handle, ProcessState};
 use crate::state::Kernel;
 use crate::syscall::Next;
@@ -82,7 +82,7 @@ impl Kernel {
     /// the client reply-blocked. Does not change the receiver's state.
     fn deliver(&mut self, client: ThreadId, receiver: ThreadId) -> Result<(), DeliveryError> {
         let c = self.threads.get(client).ok_or(DeliveryError::Sender(Error::PeerDied))?;
-        let (msg, handle, client_process, client_priority) = (c.ipc.msg, c.ipc.handle, c.process, c.priority);
+        let (msg, handle, client_process, client_priority, seq) = (c.ipc.msg, c.ipc.handle, c.process, c.priority, c.ipc.seq);
         let r = self.threads.get(receiver).ok_or(DeliveryError::Receiver(Error::BadState))?;
         let (buf, server) = (r.ipc.recv_buf, r.process);
         if msg.len > buf.len {
@@ -102,7 +102,7 @@ impl Kernel {
         self.set_received(
             receiver,
             &Received {
-                rcvid: rcvid_of(client),
+                rcvid: rcvid_of(client, seq),
                 len: msg.len,
                 kind: Kind::Message,
                 word: pid,
@@ -128,7 +128,9 @@ impl Kernel {
         if !channel.alive {
             return Err(Error::PeerDied);
         }
+        let seq = self.take_seq();
         let t = self.cur();
+        t.ipc.seq = seq;
         t.ipc.msg = out.msg;
         t.ipc.reply = out.reply;
         t.ipc.leases = out.leases;
@@ -148,7 +150,7 @@ impl Kernel {
                 }
                 Err(DeliveryError::Sender(e)) => {
                     if let Some(c) = self.channels.get_mut(ch) {
-                        c.receivers.push_front(receiver);
+                        let _ = c.receivers.push_front(receiver);
                     }
                     self.disarm_timeout(me);
                     self.cur().ipc.handle = None;
@@ -178,8 +180,7 @@ impl Kernel {
             return Ok(Next::Continue);
         }
         let c = self.channels.get_mut(ch).ok_or(Error::BadHandle)?;
-        c.receivers.try_reserve(1).map_err(|_| Error::NoMemory)?;
-        c.receivers.push_back(me);
+        c.receivers.push_back(me).map_err(|_| Error::LimitReached)?;
         if timeout_ns != 0 {
             let deadline = crate::arch::time::uptime_ns().saturating_add(timeout_ns);
             if let Err(e) = self.arm_timeout(me, deadline) {
@@ -237,7 +238,7 @@ impl Kernel {
     /// Removes `thread` from channel `ch`'s queues (it timed out or died).
     pub fn ipc_forget(&mut self, thread: ThreadId, ch: ChannelId) {
         if let Some(c) = self.channels.get_mut(ch) {
-            c.receivers.retain(|&t| t != thread);
+            c.receivers.remove(thread);
             c.pending.retain(|p| !matches!(p, Pending::Send(t) if *t == thread));
         }
     }
@@ -245,7 +246,7 @@ impl Kernel {
     /// The client a receive id names, if it is still waiting for a reply
     /// from the current process.
     fn reply_target(&mut self, rcvid: u64) -> Result<ThreadId, Error> {
-        let client = thread_of(rcvid).ok_or(Error::BadArgument)?;
+        let client = self.client_of(rcvid).ok_or(Error::PeerDied)?;
         let me = self.cur().process;
         match self.threads.get(client).map(|t| t.state) {
             Some(State::Blocked(Blocked::Reply { server })) if server == me => Ok(client),
@@ -292,7 +293,7 @@ impl Kernel {
             }
         }
         let mut handle_value = 0;
-        if let (Some(h), None) = (handle, client_error) {
+        if let (Some(h), None, true) = (handle, client_error, status >= 0) {
             match self.give_handle(client, h) {
                 Ok(v) => handle_value = v,
                 Err(e) => client_error = Some(e),
@@ -374,8 +375,7 @@ impl Kernel {
 
     fn block_receiving(&mut self, me: ThreadId, ch: ChannelId) -> Result<Next, Error> {
         let c = self.channels.get_mut(ch).ok_or(Error::BadHandle)?;
-        c.receivers.try_reserve(1).map_err(|_| Error::NoMemory)?;
-        c.receivers.push_back(me);
+        c.receivers.push_back(me).map_err(|_| Error::LimitReached)?;
         self.block_current(Blocked::Receive(ch));
         Ok(Next::Reschedule)
     }

@@ -12,6 +12,7 @@
 
 pub mod asynchronous;
 pub mod copy;
+pub mod fastpath;
 pub mod lease;
 pub mod message;
 pub mod pulse;
@@ -19,6 +20,10 @@ pub mod pulse;
 use crate::thread::{ProcessId, ThreadId};
 use alloc::{boxed::Box, collections::VecDeque};
 use kcore::arena::Id;
+use kcore::ring::Ring;
+
+/// Threads that can wait in `receive` on one channel at once.
+pub const MAX_RECEIVERS: usize = crate::process::MAX_THREADS;
 
 pub type ChannelId = Id;
 
@@ -41,7 +46,7 @@ pub struct Channel {
     /// False once the owner ended: sends fail with `PeerDied`.
     pub alive: bool,
     /// Threads blocked in `receive`, first come first served.
-    pub receivers: VecDeque<ThreadId>,
+    pub receivers: Ring<ThreadId, MAX_RECEIVERS>,
     pub pending: VecDeque<Pending>,
     /// Pulses in `pending` (bounded by `abi::ipc::PULSE_QUEUE`).
     pub pulses: usize,
@@ -61,17 +66,44 @@ pub struct IpcCounters {
     pub async_sends: u64,
 }
 
-/// Receive ids name the client thread of a synchronous message
-/// (`generation << 32 | index + 1`) or, with `ASYNC_RCVID` set, an
-/// in-flight asynchronous message.
-pub const ASYNC_RCVID: u64 = 1 << 63;
+/// Receive ids name one send: the client thread's slot and the send's
+/// sequence number (`seq << 32 | index + 1`, `seq` < 2^30, unique across
+/// the system until it wraps). A reply to a send that timed out therefore
+/// finds nothing, even if the same thread has sent again since. With
+/// `ASYNC_RCVID` set, the id names an in-flight asynchronous message. Bits
+/// 62 and 63 of a synchronous id are clear, so every id is positive.
+pub const ASYNC_RCVID: u64 = 1 << 62;
+/// Sequence numbers wrap at this mask.
+pub const SEQ_MASK: u32 = (1 << 30) - 1;
 
-pub fn rcvid_of(thread: ThreadId) -> u64 {
-    (u64::from(thread.generation) << 32) | (u64::from(thread.index) + 1)
+pub fn rcvid_of(thread: ThreadId, seq: u32) -> u64 {
+    (u64::from(seq & SEQ_MASK) << 32) | (u64::from(thread.index) + 1)
 }
 
-pub fn thread_of(rcvid: u64) -> Option<ThreadId> {
-    let index = (rcvid & 0xffff_ffff).checked_sub(1)?;
-    let generation = rcvid >> 32;
-    (generation <= u64::from(u32::MAX >> 1)).then_some(Id { index: index as u32, generation: generation as u32 })
+/// The slot index and sequence number a synchronous receive id carries.
+pub fn rcvid_parts(rcvid: u64) -> Option<(u32, u32)> {
+    if rcvid & (ASYNC_RCVID | 1 << 63) != 0 {
+        return None;
+    }
+    let index = (rcvid & 0xffff_ffff).checked_sub(1)? as u32;
+    Some((index, (rcvid >> 32) as u32))
+}
+
+impl crate::state::Kernel {
+    /// A fresh sequence number for a send.
+    #[inline]
+    pub fn take_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = (seq + 1) & SEQ_MASK;
+        seq
+    }
+
+    /// The client thread a synchronous receive id names, if that very send
+    /// is still the thread's current one.
+    #[inline]
+    pub fn client_of(&self, rcvid: u64) -> Option<ThreadId> {
+        let (index, seq) = rcvid_parts(rcvid)?;
+        let id = self.threads.id_at(index)?;
+        (self.threads.get(id)?.ipc.seq == seq).then_some(id)
+    }
 }

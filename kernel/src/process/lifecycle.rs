@@ -83,6 +83,7 @@ impl Kernel {
             return Err(Error::LimitReached);
         }
         let priority = p.priority;
+        let (root, pid, io_privileged) = (p.cr3(), p.pid, p.io_bitmap.is_some());
         self.runq.reserve(priority, 1).map_err(|_| Error::NoMemory)?;
         let id = self
             .threads
@@ -91,6 +92,9 @@ impl Kernel {
                     frame,
                     id,
                     process,
+                    root,
+                    pid,
+                    io_privileged,
                     priority,
                     state: State::Ready,
                     handle_refs: 0,
@@ -195,7 +199,8 @@ impl Kernel {
             self.kill_channel(ch);
         }
         if self.io_bitmap_owner == Some(process) {
-            crate::arch::gdt::set_io_bitmap(None);
+            crate::arch::gdt::enable_io_bitmap(false);
+            self.io_bitmap_on = false;
             self.io_bitmap_owner = None;
         }
         let children: Vec<ProcessId> =
@@ -253,7 +258,7 @@ impl Kernel {
         let Some(c) = self.channels.get_mut(ch) else { return };
         c.alive = false;
         let pending = core::mem::take(&mut c.pending);
-        let receivers = core::mem::take(&mut c.receivers);
+        let receivers: Vec<ThreadId> = c.receivers.drain().collect();
         c.pulses = 0;
         for item in pending {
             match item {

@@ -43,8 +43,15 @@ pub fn ioports_enable(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     for port in u32::from(base)..u32::from(base) + count {
         bitmap[(port / 8) as usize] &= !(1 << (port % 8));
     }
-    // Reload on the way out to user mode.
+    let threads = p.threads.clone();
+    for t in threads {
+        if let Some(t) = k.thread(t) {
+            t.io_privileged = true;
+        }
+    }
+    // The caller returns straight to user mode: load its new bitmap now.
     k.io_bitmap_owner = None;
+    k.switch_io_bitmap(process);
     Ok(Next::Return(0, 0))
 }
 

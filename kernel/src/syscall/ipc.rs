@@ -59,7 +59,7 @@ pub fn channel_create(k: &mut Kernel, _: &Args) -> Result<Next, Error> {
         .insert_with(|_| Channel {
             owner,
             alive: true,
-            receivers: VecDeque::new(),
+            receivers: kcore::ring::Ring::new(),
             pending: VecDeque::new(),
             pulses: 0,
             refs: 0,
@@ -174,4 +174,16 @@ pub fn lease_read(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
 
 pub fn lease_write(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     lease(k, args, true)
+}
+
+pub fn tune(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let [knob, value, ..] = args.a;
+    match knob {
+        abi::syscall::IPC_KNOB_DIRECT_HANDOFF => {
+            let previous = k.direct_handoff;
+            k.direct_handoff = value != 0;
+            Ok(Next::Return(previous as u64, 0))
+        }
+        _ => Err(Error::BadArgument),
+    }
 }

@@ -43,20 +43,46 @@ pub enum Next {
 /// Called by the syscall stub with the caller's saved registers.
 pub extern "C" fn syscall_from_user(frame: *const TrapFrame) -> ! {
     // SAFETY: the stub passes the frame it just filled inside the current
-    // thread's control block; it is only read here, before the lock is taken.
-    let args = Args::from_frame(unsafe { &*frame });
+    // thread's control block; it is only read here, before anything that
+    // could write it.
+    let regs = unsafe { &*frame };
     let mut k = state::lock();
     k.stats.syscalls += 1;
-    match dispatch(&mut k, &args) {
+    let fast = match regs.rax {
+        n if n == Syscall::Send as u64 => crate::ipc::fastpath::send(&mut k, regs),
+        n if n == Syscall::ReplyReceive as u64 => crate::ipc::fastpath::reply_receive(&mut k, regs),
+        _ => None,
+    };
+    if let Some(next) = fast {
+        return sched::switch_fast(k, next);
+    }
+    let args = Args::from_frame(regs);
+    let result = dispatch(&mut k, &args);
+    if let Ok(Next::Reschedule) = result {
+        return sched::resume(k);
+    }
+    let resched = k.need_resched;
+    let t = k.cur();
+    match result {
+        Ok(Next::Reschedule) => {}
         Ok(Next::Return(rax, rdx)) => {
-            let t = k.cur();
             t.frame.rax = rax;
             t.frame.rdx = rdx;
         }
-        Err(e) => k.cur().frame.rax = e.to_raw() as u64,
-        Ok(Next::Continue | Next::Reschedule) => {}
+        Err(e) => t.frame.rax = e.to_raw() as u64,
+        Ok(Next::Continue) => {}
     }
-    sched::resume(k)
+    // The caller carries on: same thread, same address space, and the TSS
+    // and per-CPU block already point at its frame.
+    let frame = &t.frame as *const TrapFrame;
+    if resched {
+        return sched::resume(k);
+    }
+    drop(k);
+    // SAFETY: `frame` is the live current thread's saved frame, which stays
+    // put until it next enters the kernel; nothing on this stack needs
+    // dropping.
+    unsafe { crate::arch::user::return_to_user(frame) }
 }
 
 fn dispatch(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
@@ -96,6 +122,7 @@ fn dispatch(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
         Syscall::DmaAlloc => device::dma_alloc(k, args),
         Syscall::SetPriority => thread::set_priority(k, args),
         Syscall::Shutdown => process::shutdown(k, args),
+        Syscall::IpcTune => ipc::tune(k, args),
     }
 }
 

@@ -84,9 +84,7 @@ pub fn exit(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
 }
 
 pub fn getpid(k: &mut Kernel, _: &Args) -> Result<Next, Error> {
-    let process = k.cur().process;
-    let pid = k.processes.get(process).ok_or(Error::BadState)?.pid;
-    Ok(Next::Return(pid, 0))
+    Ok(Next::Return(k.cur().pid, 0))
 }
 
 pub fn shutdown(k: &mut Kernel, args: &Args) -> Result<Next, Error> {

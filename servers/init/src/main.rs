@@ -1,60 +1,89 @@
 //! `init`, the first process. The kernel starts it with the kernel command
-//! line as its arguments.
+//! line as its arguments and every device capability in its handle table
+//! (`abi::syscall::init_handles`). It hosts the name service, starts the
+//! servers of its manifest (`manifest.rs`) and keeps them running
+//! (`supervisor.rs`).
 //!
-//! - Test mode (the word `test` in the arguments): run the in-QEMU test suite
-//!   `utest`, report its status and exit with it; the kernel turns init's
-//!   exit into QEMU's exit code. `utest=a,b` on the command line runs only
-//!   tests `a` and `b`.
-//! - Otherwise: greet, run `hello`, then stay alive (later issues start the
-//!   servers and the shell here and supervise them).
+//! - A normal boot: start the `boot` servers in order (console, virtio-blk,
+//!   fs, the shell), then supervise them for ever.
+//! - Test mode (`test` in the arguments): run the test suites
+//!   (`testmode.rs`: those that need no servers first, then the `test`
+//!   servers start and the rest run), and power off with the number of
+//!   failed suites as the status (0 = success), which the kernel turns into
+//!   QEMU's exit code.
+//! - Bench mode (`bench`): run `ipcbench` with the command line as its
+//!   arguments, no servers (so nothing disturbs the measurement), and exit
+//!   with its status.
+//!
+//! init prints to the kernel log directly, never through the console it
+//! supervises.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
+mod child;
+mod shutdown;
+mod supervisor;
+mod system;
+mod testmode;
+
 use core::time::Duration;
 
-use libipc::{println, Args};
+use libipc::{println, thread, Args};
+use spin::Once;
+
+use supervisor::Mode;
+use system::System;
 
 libipc::main!(main);
 
+/// The shared state, for the threads (made once, never dropped).
+static SYSTEM: Once<System> = Once::new();
+
 fn main(args: Args) -> i32 {
-    if args.contains("test") {
-        let selection = args.value("utest").unwrap_or("").replace(',', " ");
-        let status = run("utest", selection.as_bytes());
-        println!("init: utest exited with status {status}");
-        return i32::try_from(status).unwrap_or(i32::MIN);
-    }
+    libipc::console::use_kernel_log();
     if args.contains("bench") {
-        let status = run("ipcbench", args.as_bytes());
+        let status = run_bench(args);
         return i32::try_from(status).unwrap_or(i32::MIN);
     }
-    println!("init: hello from userspace (pid {})", libipc::getpid());
-    let status = run("hello", b"from init");
-    if status != 0 {
-        println!("init: hello exited with status {status}");
+    let mode = if args.contains("test") { Mode::Test } else { Mode::Boot };
+    let system = match System::new() {
+        Ok(s) => SYSTEM.call_once(|| s),
+        Err(e) => {
+            println!("init: cannot make its channel: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = thread::spawn(move || system.serve()) {
+        println!("init: cannot start the name service thread: {e}");
+        return 1;
     }
-    loop {
-        libipc::sleep(Duration::from_secs(3600));
+    println!("init: pid {}, name service up", libipc::getpid());
+    match mode {
+        Mode::Test => {
+            // Starts the servers itself, after the suites that need none.
+            let failed = testmode::run(system, &args);
+            shutdown::power_off(system, failed as i64)
+        }
+        Mode::Boot => {
+            supervisor::start_all(system, mode);
+            loop {
+                libipc::sleep(Duration::from_secs(3600));
+            }
+        }
     }
 }
 
-/// Runs a program to its end and returns its exit status; a program that
-/// cannot be started counts as status -1 (after saying why).
-fn run(name: &str, args: &[u8]) -> i64 {
-    let child = match libipc::spawn(name, args) {
+/// Runs `ipcbench` with the command line as its arguments; its status.
+fn run_bench(args: Args) -> i64 {
+    let child = match libipc::spawn("ipcbench", args.as_bytes()) {
         Ok(child) => child,
         Err(e) => {
-            println!("init: cannot start {name}: {e}");
+            println!("init: cannot start ipcbench: {e}");
             return -1;
         }
     };
-    match child.wait() {
-        Ok(status) => status,
-        Err(e) => {
-            println!("init: waiting for {name} failed: {e}");
-            -1
-        }
-    }
+    child.wait().unwrap_or(-1)
 }

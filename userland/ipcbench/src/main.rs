@@ -36,6 +36,7 @@ fn main(args: Args) -> i32 {
     let conn = raw::connect(chan);
     let msg = [0u8; 4096];
     let mut reply = [0u8; 4096];
+    let before = ipc_stats();
     for size in [0usize, 8, 64, 256, 1024, 4096] {
         for s in samples.iter_mut() {
             let t0 = raw::rdtsc();
@@ -46,6 +47,9 @@ fn main(args: Args) -> i32 {
         }
         println!("round trip {size}: median {}", median(&mut samples));
     }
+    let after = ipc_stats();
+    println!("stats before {:?}", before);
+    println!("stats after  {:?}", after);
     let _ = libipc::sys::kill(child.raw());
     0
 }
@@ -65,4 +69,14 @@ fn server() -> i32 {
 fn median(s: &mut [u64]) -> u64 {
     s.sort_unstable();
     s[s.len() / 2]
+}
+
+fn ipc_stats() -> abi::ipc::IpcStats {
+    let mut buf = [0u8; abi::ipc::IpcStats::SIZE];
+    let _ = libipc::sys::kernel_info(abi::syscall::InfoKind::Ipc as u64, &mut buf);
+    let mut w = [0u64; abi::ipc::IpcStats::WORDS];
+    for (i, c) in buf.chunks_exact(8).enumerate() {
+        w[i] = u64::from_le_bytes(c.try_into().unwrap_or_default());
+    }
+    abi::ipc::IpcStats::from_words(w)
 }

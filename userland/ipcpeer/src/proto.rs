@@ -108,7 +108,6 @@ pub fn serve_sizes(ch: &Channel) -> Result<u64, String> {
         buf.fill(GUARD);
         let rat = offset(n + 7);
         let got = ch.reply_receive(rcvid, status, &reply[rat..rat + reply_len], buf);
-        rcvid = 0;
         match got.map_err(|e| format!("server receive: {e:?}"))? {
             Received::Message(m) => {
                 let msg = &buf[..m.len];

@@ -135,19 +135,19 @@ pub unsafe fn set_kernel_stack(top: u64) {
     unsafe { TSS.tss.rsp[0] = top };
 }
 
-/// Loads the I/O permission bitmap of the process about to run (`None`:
-/// deny every port). Interrupts must be disabled.
-pub fn set_io_bitmap(bitmap: Option<&[u8; IO_BITMAP_BYTES]>) {
+/// Copies a process's I/O permission bitmap into the TSS (8 KiB: done only
+/// when a different driver runs). Interrupts must be disabled.
+pub fn load_io_bitmap(bitmap: &[u8; IO_BITMAP_BYTES]) {
     // SAFETY: only this CPU uses its TSS, with interrupts disabled; the CPU
     // reads the bitmap only on I/O instructions in user mode.
-    unsafe {
-        let tss = &mut *(&raw mut TSS);
-        match bitmap {
-            Some(b) => {
-                tss.bitmap.copy_from_slice(b);
-                tss.tss.iomap_base = size_of::<Tss>() as u16;
-            }
-            None => tss.tss.iomap_base = NO_IO_BITMAP,
-        }
-    }
+    unsafe { (*(&raw mut TSS)).bitmap.copy_from_slice(bitmap) };
+}
+
+/// Turns the TSS's bitmap on (the loaded one applies) or off (every port is
+/// denied). Interrupts must be disabled.
+#[inline]
+pub fn enable_io_bitmap(on: bool) {
+    let base = if on { size_of::<Tss>() as u16 } else { NO_IO_BITMAP };
+    // SAFETY: as in `load_io_bitmap`; one field of this CPU's TSS.
+    unsafe { (*(&raw mut TSS)).tss.iomap_base = base };
 }

@@ -3,7 +3,7 @@
 //! thread's registers. One CPU today; the layout is what the entry
 //! assembly indexes, so the offsets below are part of it.
 
-use super::cpu::{self, wrmsr, MSR_GS_BASE, MSR_KERNEL_GS_BASE};
+use super::cpu::{wrmsr, MSR_GS_BASE, MSR_KERNEL_GS_BASE};
 
 /// Kernel stack shared by all entries on this CPU (the kernel never blocks
 /// on it: each entry starts at the top and ends by returning to a thread).
@@ -56,9 +56,10 @@ pub fn kernel_stack_top() -> u64 {
 }
 
 /// Records where the next syscall from user mode saves its registers.
+/// Interrupts must be disabled (they always are in the kernel).
+#[inline]
 pub fn set_context_top(top: u64) {
-    cpu::without_interrupts(|| {
-        // SAFETY: only this CPU uses its block, and interrupts are off.
-        unsafe { (*(&raw mut PERCPU)).context_top = top };
-    });
+    // SAFETY: only this CPU uses its block, and with interrupts off nothing
+    // else runs on it meanwhile.
+    unsafe { (*(&raw mut PERCPU)).context_top = top };
 }

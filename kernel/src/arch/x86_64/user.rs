@@ -123,6 +123,17 @@ pub fn initial_frame(entry: u64, stack_top: u64, arg0: u64, arg1: u64, arg2: u64
     }
 }
 
+/// Returns to the thread that just entered the kernel, whose address space
+/// and kernel-entry pointers are already in place.
+///
+/// # Safety
+/// `frame` must be the current thread's saved frame (see `enter_user`).
+#[inline]
+pub unsafe fn return_to_user(frame: *const TrapFrame) -> ! {
+    // SAFETY: see the function's contract.
+    unsafe { enter_user_asm(frame) }
+}
+
 /// Switches to address space `cr3` (if it differs) and returns to user mode
 /// with `frame`'s registers. Later traps from user mode save into `frame`.
 ///
@@ -132,6 +143,7 @@ pub fn initial_frame(entry: u64, stack_top: u64, arg0: u64, arg1: u64, arg2: u64
 /// segment selectors (the kernel built it); `cr3` must be that thread's
 /// address space, sharing the kernel half. Nothing may be left on the
 /// kernel stack that needs dropping: this never returns.
+#[inline(always)]
 pub unsafe fn enter_user(frame: *const TrapFrame, cr3: u64) -> ! {
     let top = frame as u64 + size_of::<TrapFrame>() as u64;
     // SAFETY: see the function's contract; interrupts are off in the kernel.

@@ -15,11 +15,15 @@ global_asm!(
 // usercopy_copy(dst: rdi, src: rsi, len: rdx) -> rax: 0 copied, 1 faulted
 usercopy_copy:
     mov rcx, rdx
+    shr rcx, 3
     cmp byte ptr [rip + {smap}], 0
     je 1f
     stac
 1:
 usercopy_start:
+    rep movsq
+    mov ecx, edx
+    and ecx, 7
     rep movsb
 usercopy_end:
     xor eax, eax

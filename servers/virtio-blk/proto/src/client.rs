@@ -3,6 +3,8 @@
 //! is its own message), which is how a client keeps several requests in
 //! flight.
 
+use core::time::Duration;
+
 use abi::Error;
 use libipc::ipc::{Connection, SendOptions};
 
@@ -12,12 +14,23 @@ use crate::wire::{BlkError, Info, Op, Request, SECTOR_SIZE};
 #[derive(Debug)]
 pub struct Client {
     conn: Connection,
+    /// Give up on a request after this long (`None`: wait forever).
+    timeout: Option<Duration>,
 }
 
 impl Client {
     /// Talks to the driver through `conn`.
     pub fn new(conn: Connection) -> Client {
-        Client { conn }
+        Client { conn, timeout: None }
+    }
+
+    /// The same client, failing a request with `Ipc(TimedOut)` when no
+    /// reply came within `timeout` (e.g. the name is registered but no
+    /// driver serves it). A transfer cut short this way has left the
+    /// buffer (or the disk, for a write) partly done.
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// The connection (to duplicate it for another process, say).
@@ -28,29 +41,37 @@ impl Client {
     /// The device's size and properties.
     pub fn info(&self) -> Result<Info, BlkError> {
         let mut reply = [0u8; Info::SIZE];
-        let (status, len) = self.conn.send(&Request::new(Op::Info).encode(), &mut reply)?;
-        BlkError::from_status(status)?;
-        Ok(Info::decode(&reply[..len])?)
+        let r = self.conn.send_with(&Request::new(Op::Info).encode(), &mut reply, &self.options())?;
+        BlkError::from_status(r.status)?;
+        Ok(Info::decode(&reply[..r.len])?)
     }
 
     /// Reads `buf.len() / 512` sectors from `sector` into `buf` (whose
     /// length must be a multiple of 512).
     pub fn read(&self, sector: u64, buf: &mut [u8]) -> Result<(), BlkError> {
         let req = Request::io(Op::Read, sector, sectors(buf.len())?);
-        let options = SendOptions::new().lease_write(buf);
+        let options = self.options().lease_write(buf);
         self.exchange(&req, options)
     }
 
     /// Writes `buf` (a multiple of 512 bytes) at `sector`.
     pub fn write(&self, sector: u64, buf: &[u8]) -> Result<(), BlkError> {
         let req = Request::io(Op::Write, sector, sectors(buf.len())?);
-        let options = SendOptions::new().lease_read(buf);
+        let options = self.options().lease_read(buf);
         self.exchange(&req, options)
     }
 
     /// Makes every write that completed so far durable.
     pub fn flush(&self) -> Result<(), BlkError> {
-        self.exchange(&Request::new(Op::Flush), SendOptions::new())
+        self.exchange(&Request::new(Op::Flush), self.options())
+    }
+
+    /// The options every request starts from (the timeout, if any).
+    fn options<'a>(&self) -> SendOptions<'a> {
+        match self.timeout {
+            Some(t) => SendOptions::new().timeout(t),
+            None => SendOptions::new(),
+        }
     }
 
     /// Sends `req` with `options` and decodes the status.

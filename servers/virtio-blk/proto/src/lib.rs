@@ -1,5 +1,7 @@
 //! The block-device protocol: what a client (the fs server, `blktest`) sends
-//! to a block driver (`virtio-blk`), and a blocking [`Client`] for it.
+//! to a block driver (`virtio-blk`, registered as [`NAME`]), a blocking
+//! [`Client`] that lends the caller's buffer, and an [`AsyncClient`] for
+//! executor tasks that sends the data inline.
 //!
 //! One request per message, answered by one reply:
 //!
@@ -26,12 +28,27 @@
 //! malformed request (unknown op, bad length, missing or too small lease)
 //! is failed with `abi::Error::BadArgument`, which the client's `send`
 //! returns as an error like any IPC failure.
+//!
+//! Why a fixed layout of its own rather than `libipc::protocol!`: the data
+//! path. The typed replies put an opcode and a length before the data, so
+//! a 4 KiB block — the filesystem's unit — would not fit one inline reply;
+//! here an inline read's reply *is* the data and the outcome rides in the
+//! reply status, so eight sectors fit exactly. The header is still a
+//! plain, versionable layout (unknown ops and flags are refused, and the
+//! reserved word must be 0).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
+mod async_client;
 mod client;
 mod wire;
 
+/// The name a block driver is registered under with the name service.
+pub const NAME: &str = "blk";
+
+pub use async_client::AsyncClient;
 pub use client::Client;
 pub use wire::{flags, info_flags, BlkError, Info, Op, Request, MAX_INLINE_READ, MAX_INLINE_WRITE, SECTOR_SIZE};

@@ -91,6 +91,8 @@ pub enum QueueError {
     /// The device returned an id that is not a chain in flight (a device
     /// bug); the entry was skipped.
     BadUsedId(u32),
+    /// A request slot that does not exist or is already in flight.
+    BadSlot,
 }
 
 /// The driver's half of one split virtqueue over the memory `M`.
@@ -254,4 +256,4 @@ impl<M: Dma> SplitQueue<M> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -109,10 +109,7 @@ fn chain_round_trip() {
     let (h, descs) = &taken[0];
     assert_eq!(*h, head);
     let got: Vec<_> = descs.iter().map(|d| (d.phys, d.len, d.flags)).collect();
-    assert_eq!(
-        got,
-        [(0x1000, 16, DESC_F_NEXT), (0x2000, 4096, DESC_F_NEXT | DESC_F_WRITE), (0x3000, 1, DESC_F_WRITE)]
-    );
+    assert_eq!(got, [(0x1000, 16, DESC_F_NEXT), (0x2000, 4096, DESC_F_NEXT | DESC_F_WRITE), (0x3000, 1, DESC_F_WRITE)]);
 
     assert_eq!(q.pop_used(), Ok(None));
     dev.complete(&mut q.memory_mut().mem, l, u32::from(head), 4097);

@@ -1,0 +1,317 @@
+//! The reactor: the state shared between the executor's loop and the futures
+//! it runs — timers, asynchronous calls in flight (token → waker), pulse
+//! waiters, counters, the shutdown flag and the backend.
+//!
+//! The loop turns what `receive` delivers into wake-ups here: a pulse wakes
+//! the tasks waiting for its code, an asynchronous reply the task awaiting
+//! its token, an expired deadline the sleepers. Futures register their
+//! waker and re-check under the same lock, so no wake-up falls between the
+//! check and the registration.
+//!
+//! The futures find the reactor of the executor that runs them through
+//! [`current`]: [`run`](super::Executor::run) installs it for its duration.
+//! One executor runs at a time per process (per thread in host tests), as a
+//! server has one executor; a second `run` meanwhile fails with `BadState`.
+//! The state sits behind one `spin` lock that only the executor's thread
+//! takes, never while waking or calling out, so it is never contended.
+#![forbid(unsafe_code)]
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU8, Ordering};
+use core::task::Waker;
+
+use hashbrown::HashMap;
+
+use super::backend::Backend;
+use super::stats::{Config, Stats};
+use super::task::ReadyQueue;
+use super::Shutdown;
+use crate::Result;
+
+/// Pulses of one code kept for a waiter that is not waiting right now.
+const PULSES_KEPT: usize = abi::ipc::PULSE_QUEUE;
+
+/// A timer's key: deadline, then a sequence number for equal deadlines.
+pub(crate) type TimerKey = (u64, u64);
+
+/// An asynchronous call in flight.
+struct Call {
+    waker: Option<Waker>,
+    reply: Option<(i64, Vec<u8>)>,
+}
+
+/// Waiters for one pulse code and pulses nobody took yet.
+#[derive(Default)]
+struct PulseCode {
+    waiters: Vec<Waker>,
+    pending: VecDeque<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    timers: BTreeMap<TimerKey, Waker>,
+    next_timer: u64,
+    calls: HashMap<u64, Call>,
+    next_token: u64,
+    /// Calls waiting for an asynchronous-send slot (`QueueFull`).
+    slot_waiters: Vec<Waker>,
+    pulses: HashMap<u64, PulseCode>,
+    stats: Stats,
+}
+
+/// See the module documentation.
+pub(crate) struct Reactor {
+    pub(crate) backend: Box<dyn Backend>,
+    pub(crate) ready: Arc<ReadyQueue>,
+    pub(crate) config: Config,
+    state: spin::Mutex<State>,
+    /// 0 = running, else a `Shutdown` as `shutdown_code` encodes it.
+    shutdown: AtomicU8,
+}
+
+fn shutdown_code(mode: Shutdown) -> u8 {
+    match mode {
+        Shutdown::Graceful => 1,
+        Shutdown::Immediate => 2,
+    }
+}
+
+impl Reactor {
+    pub(crate) fn new(backend: Box<dyn Backend>, config: Config) -> Reactor {
+        let ready = Arc::new(ReadyQueue::new(config.max_tasks));
+        Reactor { backend, ready, config, state: spin::Mutex::new(State::default()), shutdown: AtomicU8::new(0) }
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.backend.now_ns()
+    }
+
+    /// Runs `f` on the counters.
+    pub(crate) fn stats<R>(&self, f: impl FnOnce(&mut Stats) -> R) -> R {
+        f(&mut self.state.lock().stats)
+    }
+
+    // --- shutdown -------------------------------------------------------
+
+    /// Asks for a shutdown; `Immediate` wins over `Graceful`.
+    pub(crate) fn request_shutdown(&self, mode: Shutdown) {
+        self.shutdown.fetch_max(shutdown_code(mode), Ordering::AcqRel);
+    }
+
+    pub(crate) fn shutdown_requested(&self) -> Option<Shutdown> {
+        match self.shutdown.load(Ordering::Acquire) {
+            0 => None,
+            1 => Some(Shutdown::Graceful),
+            _ => Some(Shutdown::Immediate),
+        }
+    }
+
+    // --- timers ---------------------------------------------------------
+
+    /// Registers a timer for `deadline`.
+    pub(crate) fn add_timer(&self, deadline: u64, waker: Waker) -> TimerKey {
+        let mut s = self.state.lock();
+        s.next_timer += 1;
+        let key = (deadline, s.next_timer);
+        s.timers.insert(key, waker);
+        key
+    }
+
+    /// True if the timer has not fired yet (and then its waker is updated).
+    pub(crate) fn timer_pending(&self, key: TimerKey, waker: &Waker) -> bool {
+        let mut s = self.state.lock();
+        match s.timers.get_mut(&key) {
+            Some(w) => {
+                if !w.will_wake(waker) {
+                    *w = waker.clone();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn remove_timer(&self, key: TimerKey) {
+        self.state.lock().timers.remove(&key);
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.state.lock().timers.keys().next().map(|k| k.0)
+    }
+
+    /// Fires every timer due at `now`; returns how many.
+    pub(crate) fn fire_timers(&self, now: u64) -> usize {
+        let due: Vec<Waker> = {
+            let mut s = self.state.lock();
+            let later = s.timers.split_off(&(now.saturating_add(1), 0));
+            let due = core::mem::replace(&mut s.timers, later);
+            s.stats.timers_fired += due.len() as u64;
+            due.into_values().collect()
+        };
+        let n = due.len();
+        due.into_iter().for_each(Waker::wake);
+        n
+    }
+
+    // --- asynchronous calls ----------------------------------------------
+
+    /// A token no call in flight uses, registered with `waker`.
+    pub(crate) fn register_call(&self, waker: &Waker) -> u64 {
+        let mut s = self.state.lock();
+        loop {
+            s.next_token = s.next_token.wrapping_add(1);
+            let token = s.next_token;
+            if let hashbrown::hash_map::Entry::Vacant(v) = s.calls.entry(token) {
+                v.insert(Call { waker: Some(waker.clone()), reply: None });
+                return token;
+            }
+        }
+    }
+
+    /// The reply for `token` if it came; otherwise remembers `waker`.
+    pub(crate) fn poll_call(&self, token: u64, waker: &Waker) -> Option<(i64, Vec<u8>)> {
+        let mut s = self.state.lock();
+        let call = s.calls.get_mut(&token)?;
+        if let Some(reply) = call.reply.take() {
+            s.calls.remove(&token);
+            return Some(reply);
+        }
+        match &call.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => call.waker = Some(waker.clone()),
+        }
+        None
+    }
+
+    /// Forgets a call (its future was dropped, or the send failed).
+    pub(crate) fn cancel_call(&self, token: u64) {
+        self.state.lock().calls.remove(&token);
+    }
+
+    /// Remembers a call waiting for a send slot.
+    pub(crate) fn wait_for_slot(&self, waker: &Waker) {
+        let mut s = self.state.lock();
+        s.stats.async_queue_full += 1;
+        if !s.slot_waiters.iter().any(|w| w.will_wake(waker)) {
+            s.slot_waiters.push(waker.clone());
+        }
+    }
+
+    /// An asynchronous reply arrived: wake its caller, and every call
+    /// waiting for a send slot (one just became free).
+    pub(crate) fn deliver_reply(&self, token: u64, status: i64, data: Vec<u8>) {
+        let (caller, slot_waiters) = {
+            let mut s = self.state.lock();
+            s.stats.async_replies += 1;
+            let caller = match s.calls.get_mut(&token) {
+                Some(call) => {
+                    call.reply = Some((status, data));
+                    call.waker.take()
+                }
+                None => {
+                    s.stats.orphan_replies += 1;
+                    None
+                }
+            };
+            (caller, core::mem::take(&mut s.slot_waiters))
+        };
+        if let Some(w) = caller {
+            w.wake();
+        }
+        slot_waiters.into_iter().for_each(Waker::wake);
+    }
+
+    // --- pulses ---------------------------------------------------------
+
+    /// A pulse of `code` if one is waiting; otherwise remembers `waker`.
+    /// From the first call on, pulses of `code` are kept until taken.
+    pub(crate) fn poll_pulse(&self, code: u64, waker: &Waker) -> Option<u64> {
+        let mut s = self.state.lock();
+        let entry = s.pulses.entry(code).or_default();
+        if let Some(v) = entry.pending.pop_front() {
+            return Some(v);
+        }
+        if !entry.waiters.iter().any(|w| w.will_wake(waker)) {
+            entry.waiters.push(waker.clone());
+        }
+        None
+    }
+
+    /// A pulse arrived: keep it for its code's waiters and wake them. A
+    /// code nobody ever waited for is dropped (and counted), as is the
+    /// oldest kept pulse of a code past `PULSES_KEPT`.
+    pub(crate) fn deliver_pulse(&self, code: u64, value: u64) {
+        let waiters = {
+            let mut s = self.state.lock();
+            s.stats.pulses += 1;
+            let Some(entry) = s.pulses.get_mut(&code) else {
+                s.stats.pulses_dropped += 1;
+                return;
+            };
+            let dropped = if entry.pending.len() >= PULSES_KEPT {
+                entry.pending.pop_front();
+                true
+            } else {
+                false
+            };
+            entry.pending.push_back(value);
+            let waiters = core::mem::take(&mut entry.waiters);
+            if dropped {
+                s.stats.pulses_dropped += 1;
+            }
+            waiters
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+// --- the current reactor --------------------------------------------------
+
+#[cfg(not(test))]
+static CURRENT: spin::Mutex<Option<Arc<Reactor>>> = spin::Mutex::new(None);
+
+#[cfg(test)]
+std::thread_local! {
+    static CURRENT: core::cell::RefCell<Option<Arc<Reactor>>> = const { core::cell::RefCell::new(None) };
+}
+
+#[cfg(not(test))]
+fn with_slot<R>(f: impl FnOnce(&mut Option<Arc<Reactor>>) -> R) -> R {
+    f(&mut CURRENT.lock())
+}
+
+#[cfg(test)]
+fn with_slot<R>(f: impl FnOnce(&mut Option<Arc<Reactor>>) -> R) -> R {
+    CURRENT.with(|c| f(&mut c.borrow_mut()))
+}
+
+/// The reactor of the running executor, if one runs.
+pub(crate) fn current() -> Option<Arc<Reactor>> {
+    with_slot(|slot| slot.clone())
+}
+
+/// Installs a reactor as [`current`] until dropped.
+pub(crate) struct CurrentGuard;
+
+impl CurrentGuard {
+    /// `BadState` if another executor is running.
+    pub(crate) fn install(reactor: &Arc<Reactor>) -> Result<CurrentGuard> {
+        with_slot(|slot| match slot {
+            Some(_) => Err(abi::Error::BadState),
+            None => {
+                *slot = Some(reactor.clone());
+                Ok(CurrentGuard)
+            }
+        })
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        with_slot(|slot| *slot = None);
+    }
+}

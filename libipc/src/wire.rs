@@ -1,0 +1,426 @@
+//! The wire format of typed messages: how requests and replies declared as
+//! Rust types become bytes and back, with a fixed layout that never depends
+//! on the compiler.
+//!
+//! Every value is written field after field, with no padding and no
+//! alignment:
+//!
+//! | type | bytes |
+//! |---|---|
+//! | `u8`..`u64`, `i8`..`i64` | little-endian, 1/2/4/8 bytes |
+//! | `bool` | one byte, 0 or 1 (anything else is malformed) |
+//! | `()` | nothing |
+//! | `String` | `u32` length, then that many bytes of UTF-8 |
+//! | `Vec<T>` | `u32` count, then the elements |
+//! | `Option<T>` | one byte 0 (`None`) or 1 then the value |
+//! | `[u8; N]` | the N bytes |
+//! | `(A, B)`, `(A, B, C)` | the fields in order |
+//! | `Duration` | `u64` nanoseconds (saturating) |
+//!
+//! A struct declared with [`wire!`](crate::wire!) is its fields in
+//! declaration order; a protocol's request and reply (see
+//! [`protocol!`](crate::protocol!)) add a small header.
+//!
+//! Decoding is checked everywhere: a short buffer, a bad UTF-8 string, a
+//! bool or tag out of range, or a count larger than the bytes left is
+//! `Err(BadArgument)`, never a panic and never a huge allocation. Bytes
+//! after the value are ignored, so a newer peer may append fields that an
+//! older one does not know (see `docs/writing-a-server.md` on versions).
+#![forbid(unsafe_code)]
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use abi::Error;
+
+use crate::Result;
+
+/// Bytes being encoded.
+#[derive(Debug, Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty message.
+    pub fn new() -> Writer {
+        Writer { buf: Vec::new() }
+    }
+
+    /// Appends raw bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// Appends a `u32` length (saturating: no message is that long, the
+    /// kernel refuses it before anyone reads the length).
+    pub fn len(&mut self, n: usize) {
+        self.bytes(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+    }
+
+    /// Bytes written so far.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The message.
+    pub fn finish(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+/// Bytes being decoded: a cursor that only moves forward and checks every
+/// read.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// Reads `bytes` from the start.
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { rest: bytes }
+    }
+
+    /// The next `n` bytes; `BadArgument` if fewer are left.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.rest.len() {
+            return Err(Error::BadArgument);
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    /// The next `N` bytes as an array.
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    /// A `u32` count of items of at least `min_size` bytes each, checked
+    /// to fit in what is left (items of size 0: at most `MAX_MESSAGE`), so
+    /// a hostile count cannot make the decoder allocate or loop much.
+    pub fn len(&mut self, min_size: usize) -> Result<usize> {
+        let n = u32::from_le_bytes(self.array()?) as usize;
+        let fits = match min_size {
+            0 => n <= abi::ipc::MAX_MESSAGE,
+            size => n.saturating_mul(size) <= self.rest.len(),
+        };
+        if !fits {
+            return Err(Error::BadArgument);
+        }
+        Ok(n)
+    }
+
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+}
+
+/// A type with a wire form. Implemented for the types in the table above;
+/// [`wire!`](crate::wire!) implements it for structs.
+pub trait Wire: Sized {
+    /// Smallest encoded size, used to bound counts while decoding.
+    const MIN_SIZE: usize = 1;
+
+    /// Appends the value.
+    fn encode(&self, w: &mut Writer);
+
+    /// Reads a value; `Err(BadArgument)` if the bytes are not one.
+    fn decode(r: &mut Reader<'_>) -> Result<Self>;
+
+    /// A short name for reports (the executor names request tasks with it).
+    fn describe(&self) -> &'static str {
+        "request"
+    }
+}
+
+/// Encodes a whole value into a new buffer.
+pub fn to_vec<T: Wire>(value: &T) -> Vec<u8> {
+    let mut w = Writer::new();
+    value.encode(&mut w);
+    w.finish()
+}
+
+/// Decodes a value from the start of `bytes` (trailing bytes are ignored).
+pub fn from_bytes<T: Wire>(bytes: &[u8]) -> Result<T> {
+    T::decode(&mut Reader::new(bytes))
+}
+
+/// Something that encodes exactly as a `T` would: lets a client pass
+/// `"key"` or `&[u8]` where the protocol declares `String` or `Vec<u8>`,
+/// without building the owned value first.
+pub trait Encode<T> {
+    /// Appends `self` in `T`'s wire form.
+    fn encode_as(&self, w: &mut Writer);
+}
+
+impl<T: Wire> Encode<T> for T {
+    fn encode_as(&self, w: &mut Writer) {
+        self.encode(w)
+    }
+}
+
+impl<T: Wire> Encode<T> for &T {
+    fn encode_as(&self, w: &mut Writer) {
+        (*self).encode(w)
+    }
+}
+
+impl Encode<String> for &str {
+    fn encode_as(&self, w: &mut Writer) {
+        w.len(self.len());
+        w.bytes(self.as_bytes());
+    }
+}
+
+impl Encode<Vec<u8>> for &[u8] {
+    fn encode_as(&self, w: &mut Writer) {
+        w.len(self.len());
+        w.bytes(self);
+    }
+}
+
+impl<const N: usize> Encode<Vec<u8>> for &[u8; N] {
+    fn encode_as(&self, w: &mut Writer) {
+        w.len(N);
+        w.bytes(&self[..]);
+    }
+}
+
+macro_rules! int_wire {
+    ($($t:ty),*) => {$(
+        impl Wire for $t {
+            const MIN_SIZE: usize = core::mem::size_of::<$t>();
+            fn encode(&self, w: &mut Writer) {
+                w.bytes(&self.to_le_bytes());
+            }
+            fn decode(r: &mut Reader<'_>) -> Result<Self> {
+                Ok(<$t>::from_le_bytes(r.array()?))
+            }
+        }
+    )*};
+}
+
+int_wire!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+impl Wire for bool {
+    fn encode(&self, w: &mut Writer) {
+        w.bytes(&[u8::from(*self)]);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        match r.array::<1>()? {
+            [0] => Ok(false),
+            [1] => Ok(true),
+            _ => Err(Error::BadArgument),
+        }
+    }
+}
+
+impl Wire for () {
+    const MIN_SIZE: usize = 0;
+    fn encode(&self, _: &mut Writer) {}
+    fn decode(_: &mut Reader<'_>) -> Result<Self> {
+        Ok(())
+    }
+}
+
+impl Wire for String {
+    const MIN_SIZE: usize = 4;
+    fn encode(&self, w: &mut Writer) {
+        self.as_str().encode_as(w)
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let n = r.len(1)?;
+        let bytes = r.take(n)?;
+        core::str::from_utf8(bytes).map(String::from).map_err(|_| Error::BadArgument)
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    const MIN_SIZE: usize = 4;
+    fn encode(&self, w: &mut Writer) {
+        w.len(self.len());
+        for item in self {
+            item.encode(w);
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let n = r.len(T::MIN_SIZE)?;
+        let mut v = Vec::new();
+        // `len` bounded `n` by the bytes left (or `MAX_MESSAGE`).
+        v.try_reserve(n).map_err(|_| Error::NoMemory)?;
+        for _ in 0..n {
+            v.push(T::decode(r)?);
+        }
+        Ok(v)
+    }
+}
+
+impl<T: Wire> Wire for Option<T> {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            None => w.bytes(&[0]),
+            Some(v) => {
+                w.bytes(&[1]);
+                v.encode(w);
+            }
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        match r.array::<1>()? {
+            [0] => Ok(None),
+            [1] => T::decode(r).map(Some),
+            _ => Err(Error::BadArgument),
+        }
+    }
+}
+
+impl<const N: usize> Wire for [u8; N] {
+    const MIN_SIZE: usize = N;
+    fn encode(&self, w: &mut Writer) {
+        w.bytes(self);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        r.array()
+    }
+}
+
+impl<A: Wire, B: Wire> Wire for (A, B) {
+    const MIN_SIZE: usize = A::MIN_SIZE + B::MIN_SIZE;
+    fn encode(&self, w: &mut Writer) {
+        self.0.encode(w);
+        self.1.encode(w);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok((A::decode(r)?, B::decode(r)?))
+    }
+}
+
+impl<A: Wire, B: Wire, C: Wire> Wire for (A, B, C) {
+    const MIN_SIZE: usize = A::MIN_SIZE + B::MIN_SIZE + C::MIN_SIZE;
+    fn encode(&self, w: &mut Writer) {
+        self.0.encode(w);
+        self.1.encode(w);
+        self.2.encode(w);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok((A::decode(r)?, B::decode(r)?, C::decode(r)?))
+    }
+}
+
+impl Wire for Duration {
+    const MIN_SIZE: usize = 8;
+    fn encode(&self, w: &mut Writer) {
+        u64::try_from(self.as_nanos()).unwrap_or(u64::MAX).encode(w)
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        u64::decode(r).map(Duration::from_nanos)
+    }
+}
+
+/// Declares structs with a wire form: the fields in declaration order.
+///
+/// ```ignore
+/// libipc::wire! {
+///     /// One entry of a directory listing.
+///     #[derive(Debug, Clone, PartialEq)]
+///     pub struct Entry { pub name: String, pub size: u64, pub dir: bool }
+/// }
+/// ```
+#[macro_export]
+macro_rules! wire {
+    ($(
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident { $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty ),* $(,)? }
+    )*) => {$(
+        $(#[$meta])*
+        $vis struct $name { $( $(#[$fmeta])* $fvis $field : $ty ),* }
+
+        impl $crate::wire::Wire for $name {
+            const MIN_SIZE: usize = 0 $( + <$ty as $crate::wire::Wire>::MIN_SIZE )*;
+            fn encode(&self, w: &mut $crate::wire::Writer) {
+                $( $crate::wire::Wire::encode(&self.$field, w); )*
+                let _ = w;
+            }
+            fn decode(r: &mut $crate::wire::Reader<'_>) -> $crate::Result<Self> {
+                let _ = &r;
+                Ok($name { $( $field: <$ty as $crate::wire::Wire>::decode(r)? ),* })
+            }
+        }
+    )*};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    crate::wire! {
+        #[derive(Debug, Clone, PartialEq)]
+        struct Entry { name: String, size: u64, tags: Vec<u16>, dir: bool, parent: Option<u32> }
+
+        #[derive(Debug, PartialEq)]
+        struct Empty {}
+    }
+
+    #[test]
+    fn layout_is_fixed() {
+        let e = Entry { name: "ab".into(), size: 0x0102, tags: vec![7], dir: true, parent: None };
+        assert_eq!(to_vec(&e), [2, 0, 0, 0, b'a', b'b', 2, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 7, 0, 1, 0].to_vec());
+        assert_eq!(from_bytes::<Entry>(&to_vec(&e)), Ok(e));
+        assert_eq!(from_bytes::<Empty>(&[]), Ok(Empty {}));
+    }
+
+    #[test]
+    fn round_trips() {
+        let v: (u8, i64, (String, [u8; 3])) = (200, -5, ("héllo".into(), [1, 2, 3]));
+        assert_eq!(from_bytes(&to_vec(&v)), Ok(v));
+        let d = Duration::from_millis(1500);
+        assert_eq!(from_bytes(&to_vec(&d)), Ok(d));
+        let nested: Vec<Option<Vec<u8>>> = vec![None, Some(vec![]), Some(vec![9; 10])];
+        assert_eq!(from_bytes(&to_vec(&nested)), Ok(nested));
+    }
+
+    #[test]
+    fn borrowed_forms_encode_like_owned() {
+        let mut a = Writer::new();
+        Encode::<String>::encode_as(&"key", &mut a);
+        assert_eq!(a.finish(), to_vec(&String::from("key")));
+        let mut b = Writer::new();
+        Encode::<Vec<u8>>::encode_as(&&b"xyz"[..], &mut b);
+        Encode::<Vec<u8>>::encode_as(&b"xyz", &mut b);
+        assert_eq!(b.finish(), [to_vec(&b"xyz".to_vec()), to_vec(&b"xyz".to_vec())].concat());
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_never_a_panic() {
+        assert_eq!(from_bytes::<u32>(&[1, 2, 3]), Err(Error::BadArgument));
+        assert_eq!(from_bytes::<bool>(&[2]), Err(Error::BadArgument));
+        assert_eq!(from_bytes::<Option<u8>>(&[5, 1]), Err(Error::BadArgument));
+        // Invalid UTF-8.
+        assert_eq!(from_bytes::<String>(&[2, 0, 0, 0, 0xff, 0xfe]), Err(Error::BadArgument));
+        // A count far beyond what is left must not allocate.
+        assert_eq!(from_bytes::<Vec<u64>>(&[0xff, 0xff, 0xff, 0x7f, 1]), Err(Error::BadArgument));
+        assert_eq!(from_bytes::<Vec<()>>(&[0xff, 0xff, 0xff, 0xff]), Err(Error::BadArgument));
+        assert_eq!(from_bytes::<Vec<()>>(&[3, 0, 0, 0]), Ok(vec![(), (), ()]));
+        // Every prefix of a valid message fails cleanly.
+        let e = Entry { name: "name".into(), size: 1, tags: vec![1, 2], dir: false, parent: Some(3) };
+        let bytes = to_vec(&e);
+        for n in 0..bytes.len() {
+            assert_eq!(from_bytes::<Entry>(&bytes[..n]), Err(Error::BadArgument), "prefix {n}");
+        }
+        // Every single-byte corruption decodes to something or fails: no panic.
+        for i in 0..bytes.len() {
+            for v in [0u8, 1, 0x7f, 0xff] {
+                let mut b = bytes.clone();
+                b[i] = v;
+                let _ = from_bytes::<Entry>(&b);
+            }
+        }
+    }
+}
