@@ -160,7 +160,9 @@ impl Syscall {
             IrqAck,
             IoPortsEnable,
             DmaAlloc,
-            SetPriority, Shutdown, IpcTune,
+            SetPriority,
+            Shutdown,
+            IpcTune,
         ];
         ALL.get(n as usize).copied()
     }

@@ -19,7 +19,9 @@ fn check(cond: bool, why: &'static str) -> TestResult {
     }
 }
 
-const TESTS: &[(&str, fn() -> TestResult)] = &[
+type Test = (&'static str, fn() -> TestResult);
+
+const TESTS: &[Test] = &[
     ("frames_exhaust_and_reuse", frames_exhaust_and_reuse),
     ("frames_contiguous", frames_contiguous),
     ("paging_map_translate_unmap", paging_map_translate_unmap),
@@ -111,7 +113,7 @@ fn paging_map_translate_unmap() -> TestResult {
 
 fn paging_kernel_wx() -> TestResult {
     let tables = mm::paging::kernel_tables();
-    let text = paging_kernel_wx as usize as u64;
+    let text = paging_kernel_wx as *const () as u64;
     let data = &crate::fault::KERNEL_BREAKPOINTS as *const _ as u64;
     let (_, tf) = tables.translate(&mut HhdmMemory, text).ok_or("text not mapped")?;
     let (_, df) = tables.translate(&mut HhdmMemory, data).ok_or("data not mapped")?;

@@ -36,7 +36,7 @@ pub fn log(level: Level, args: fmt::Arguments) {
     crate::arch::cpu::without_interrupts(|| {
         let mut serial = SERIAL.lock();
         let _ =
-            write!(serial, "[{:>4}.{:06}] {} {}\n", ns / 1_000_000_000, (ns / 1_000) % 1_000_000, level.label(), args);
+            writeln!(serial, "[{:>4}.{:06}] {} {}", ns / 1_000_000_000, (ns / 1_000) % 1_000_000, level.label(), args);
     });
 }
 

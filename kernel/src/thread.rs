@@ -46,7 +46,6 @@ pub struct Thread {
     /// User registers while the thread is not running in user mode. Stays
     /// at a fixed address (the thread is boxed): TSS.RSP0 points past it.
     pub frame: TrapFrame,
-    pub id: ThreadId,
     pub process: ProcessId,
     /// Its process's page-table root (CR3), cached for the switch path.
     pub root: u64,

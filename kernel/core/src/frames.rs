@@ -168,7 +168,7 @@ impl<'a> FrameAllocator<'a> {
 
     /// Returns a frame. Refuses frames it never owned and double frees.
     pub fn free(&mut self, addr: u64) -> Result<(), FreeError> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(FreeError::NotAligned);
         }
         if addr < self.base || addr >= self.base + self.frames as u64 * PAGE_SIZE {

@@ -92,7 +92,7 @@ impl PageTables {
     /// Maps the 4 KiB page at `virt` to the frame `phys` with `flags`
     /// (PRESENT is implied).
     pub fn map(&self, mem: &mut impl PageMemory, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
-        if virt % PAGE_SIZE != 0 || phys % PAGE_SIZE != 0 || !is_canonical(virt) {
+        if !virt.is_multiple_of(PAGE_SIZE) || !phys.is_multiple_of(PAGE_SIZE) || !is_canonical(virt) {
             return Err(MapError::BadAddress);
         }
         let pt = self.walk(mem, virt, true, flags & flags::USER != 0)?;
@@ -106,7 +106,7 @@ impl PageTables {
 
     /// Maps a 2 MiB page at `virt` (both addresses 2 MiB aligned).
     pub fn map_2m(&self, mem: &mut impl PageMemory, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
-        if virt % HUGE_2M != 0 || phys % HUGE_2M != 0 || !is_canonical(virt) {
+        if !virt.is_multiple_of(HUGE_2M) || !phys.is_multiple_of(HUGE_2M) || !is_canonical(virt) {
             return Err(MapError::BadAddress);
         }
         let mut table = self.root;
@@ -134,7 +134,7 @@ impl PageTables {
     /// Removes the 4 KiB mapping at `virt` and returns the frame it named.
     /// The caller flushes the TLB and decides what happens to the frame.
     pub fn unmap(&self, mem: &mut impl PageMemory, virt: u64) -> Result<u64, MapError> {
-        if virt % PAGE_SIZE != 0 || !is_canonical(virt) {
+        if !virt.is_multiple_of(PAGE_SIZE) || !is_canonical(virt) {
             return Err(MapError::BadAddress);
         }
         let pt = self.walk(mem, virt, false, false)?;
@@ -149,7 +149,7 @@ impl PageTables {
 
     /// Replaces the flags of the 4 KiB mapping at `virt`, keeping its frame.
     pub fn protect(&self, mem: &mut impl PageMemory, virt: u64, flags: u64) -> Result<(), MapError> {
-        if virt % PAGE_SIZE != 0 || !is_canonical(virt) {
+        if !virt.is_multiple_of(PAGE_SIZE) || !is_canonical(virt) {
             return Err(MapError::BadAddress);
         }
         let pt = self.walk(mem, virt, false, false)?;

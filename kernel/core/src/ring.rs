@@ -62,7 +62,11 @@ impl<T: Copy + PartialEq + Default, const N: usize> Ring<T, N> {
 
     #[inline]
     pub fn front(&self) -> Option<T> {
-        if self.len == 0 { None } else { Some(self.items[self.head & Self::MASK]) }
+        if self.len == 0 {
+            None
+        } else {
+            Some(self.items[self.head & Self::MASK])
+        }
     }
 
     #[inline]

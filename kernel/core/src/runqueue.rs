@@ -26,9 +26,9 @@ impl<T: Copy + PartialEq> RunQueues<T> {
 
     /// Makes room for `n` more entries at `priority` so that `push` will not
     /// allocate (call when a thread is created, not on the hot path).
-    pub fn reserve(&mut self, priority: u8, n: usize) -> Result<(), ()> {
-        let q = self.queues.get_mut(priority as usize).ok_or(())?;
-        q.try_reserve(n).map_err(|_| ())
+    pub fn reserve(&mut self, priority: u8, n: usize) -> Result<(), alloc::collections::TryReserveError> {
+        let p = (priority as usize).min(PRIORITIES - 1);
+        self.queues[p].try_reserve(n)
     }
 
     /// Appends `id` at the back of its priority's queue.

@@ -114,7 +114,7 @@ impl Kernel {
 
     /// Hands an asynchronous message to `receiver`. False if it could not
     /// be delivered (too long for the buffer: its sender is told instead).
-    pub fn deliver_async(&mut self, m: Box<AsyncMessage>, receiver: ThreadId) -> Result<bool, Error> {
+    pub fn deliver_async(&mut self, m: &AsyncMessage, receiver: ThreadId) -> Result<bool, Error> {
         let r = self.threads.get(receiver).ok_or(Error::BadState)?;
         let (buf, server) = (r.ipc.recv_buf, r.process);
         if m.data.len() as u64 > buf.len {
@@ -142,7 +142,7 @@ impl Kernel {
     }
 
     /// Hands the reply to one of `receiver`'s asynchronous sends to it.
-    pub fn deliver_async_reply(&mut self, r: Box<AsyncReply>, receiver: ThreadId) -> Result<(), Error> {
+    pub fn deliver_async_reply(&mut self, r: &AsyncReply, receiver: ThreadId) -> Result<(), Error> {
         let buf = self.threads.get(receiver).ok_or(Error::BadState)?.ipc.recv_buf;
         let (status, data): (i64, &[u8]) =
             if r.data.len() as u64 > buf.len { (Error::MessageTooLong.to_raw(), &[]) } else { (r.status, &r.data) };
@@ -166,7 +166,11 @@ impl Kernel {
     pub fn reply_async(&mut self, rcvid: u64, status: i64, msg: Range) -> Result<(), Error> {
         let index = (rcvid & 0xffff_ffff).checked_sub(1).ok_or(Error::BadArgument)? as u32;
         let generation = ((rcvid & !ASYNC_RCVID) >> 32) as u32;
-        let id = self.async_inflight.id_at(index).filter(|id| id.generation & SEQ_MASK == generation).ok_or(Error::PeerDied)?;
+        let id = self
+            .async_inflight
+            .id_at(index)
+            .filter(|id| id.generation & SEQ_MASK == generation)
+            .ok_or(Error::PeerDied)?;
         let me = self.cur().process;
         match self.async_inflight.get(id) {
             Some(f) if f.server == me => {}

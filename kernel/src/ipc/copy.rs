@@ -34,7 +34,9 @@ pub fn resolve_fast(root: u64, virt: u64, writable: bool) -> Option<*mut u8> {
         // SAFETY: `table` is a page-table frame reached from a live root
         // through present entries; the HHDM maps it.
         entry = unsafe { ((hhdm + table + slot * 8) as *const u64).read() };
-        if entry & (flags::PRESENT | flags::USER) != (flags::PRESENT | flags::USER) || entry & flags::HUGE != 0 && shift != 12 {
+        if entry & (flags::PRESENT | flags::USER) != (flags::PRESENT | flags::USER)
+            || entry & flags::HUGE != 0 && shift != 12
+        {
             return None;
         }
         table = entry & kcore::paging::ADDR_MASK;

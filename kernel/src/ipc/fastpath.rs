@@ -35,7 +35,12 @@ fn user_range(addr: u64, len: u64) -> bool {
 pub fn send(k: &mut Kernel, frame: &TrapFrame) -> Option<Switch> {
     let (conn, msg_ptr, msg_len, reply_ptr, reply_cap) = (frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8);
     let reply_cap = reply_cap.min(MAX);
-    if frame.r9 != 0 || msg_len > MAX || !k.direct_handoff || !user_range(msg_ptr, msg_len) || !user_range(reply_ptr, reply_cap) {
+    if frame.r9 != 0
+        || msg_len > MAX
+        || !k.direct_handoff
+        || !user_range(msg_ptr, msg_len)
+        || !user_range(reply_ptr, reply_cap)
+    {
         return None;
     }
     let me = k.current?;

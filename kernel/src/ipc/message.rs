@@ -82,7 +82,8 @@ impl Kernel {
     /// the client reply-blocked. Does not change the receiver's state.
     fn deliver(&mut self, client: ThreadId, receiver: ThreadId) -> Result<(), DeliveryError> {
         let c = self.threads.get(client).ok_or(DeliveryError::Sender(Error::PeerDied))?;
-        let (msg, handle, client_process, client_priority, seq) = (c.ipc.msg, c.ipc.handle, c.process, c.priority, c.ipc.seq);
+        let (msg, handle, client_process, client_priority, seq) =
+            (c.ipc.msg, c.ipc.handle, c.process, c.priority, c.ipc.seq);
         let r = self.threads.get(receiver).ok_or(DeliveryError::Receiver(Error::BadState))?;
         let (buf, server) = (r.ipc.recv_buf, r.process);
         if msg.len > buf.len {
@@ -223,12 +224,12 @@ impl Kernel {
                     return Ok(true);
                 }
                 Pending::Async(m) => {
-                    if self.deliver_async(m, receiver)? {
+                    if self.deliver_async(&m, receiver)? {
                         return Ok(true);
                     }
                 }
                 Pending::AsyncReply(r) => {
-                    self.deliver_async_reply(r, receiver)?;
+                    self.deliver_async_reply(&r, receiver)?;
                     return Ok(true);
                 }
             }

@@ -78,7 +78,7 @@ pub unsafe fn init(entries: &[&limine::memory_map::Entry], virtual_base: u64, ph
         let mut addr = e.base & !(PAGE_SIZE - 1);
         let end = (e.base + e.length).next_multiple_of(PAGE_SIZE);
         while addr < end {
-            let result = if addr % HUGE == 0 && addr + HUGE <= end {
+            let result = if addr.is_multiple_of(HUGE) && addr + HUGE <= end {
                 let r = tables.map_2m(&mut mem, hhdm + addr, addr, data);
                 addr += HUGE;
                 r

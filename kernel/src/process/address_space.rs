@@ -41,7 +41,7 @@ pub fn user_flags(p: u64) -> u64 {
 
 /// Checks that `[addr, addr + len)` is page aligned, non-empty and in user space.
 pub fn check_user_range(addr: u64, len: u64) -> Result<u64, Error> {
-    if addr % PAGE_SIZE != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(Error::BadArgument);
     }
     let len = len.checked_next_multiple_of(PAGE_SIZE).ok_or(Error::BadArgument)?;

@@ -33,8 +33,7 @@ impl Kernel {
         let pid = self.next_pid;
         let id = self
             .processes
-            .insert_with(|id| Process {
-                id,
+            .insert_with(|_| Process {
                 pid,
                 name: String::from(name),
                 space: Some(loaded.space),
@@ -87,10 +86,9 @@ impl Kernel {
         self.runq.reserve(priority, 1).map_err(|_| Error::NoMemory)?;
         let id = self
             .threads
-            .insert_with(|id| {
+            .insert_with(|_| {
                 Box::new(Thread {
                     frame,
-                    id,
                     process,
                     root,
                     pid,

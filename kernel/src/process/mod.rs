@@ -57,7 +57,6 @@ pub enum ProcessState {
 }
 
 pub struct Process {
-    pub id: ProcessId,
     /// A number for people (logs, `ps`); never reused while the kernel runs.
     pub pid: u64,
     pub name: String,

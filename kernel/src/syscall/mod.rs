@@ -54,12 +54,12 @@ pub extern "C" fn syscall_from_user(frame: *const TrapFrame) -> ! {
         _ => None,
     };
     if let Some(next) = fast {
-        return sched::switch_fast(k, next);
+        sched::switch_fast(k, next);
     }
     let args = Args::from_frame(regs);
     let result = dispatch(&mut k, &args);
     if let Ok(Next::Reschedule) = result {
-        return sched::resume(k);
+        sched::resume(k);
     }
     let resched = k.need_resched;
     let t = k.cur();
@@ -76,7 +76,7 @@ pub extern "C" fn syscall_from_user(frame: *const TrapFrame) -> ! {
     // and per-CPU block already point at its frame.
     let frame = &t.frame as *const TrapFrame;
     if resched {
-        return sched::resume(k);
+        sched::resume(k);
     }
     drop(k);
     // SAFETY: `frame` is the live current thread's saved frame, which stays

@@ -79,7 +79,6 @@ pub const CR0_TS: u64 = 1 << 3;
 pub const CR4_PGE: u64 = 1 << 7;
 pub const CR4_OSFXSR: u64 = 1 << 9;
 pub const CR4_UMIP: u64 = 1 << 11;
-pub const CR4_FSGSBASE: u64 = 1 << 16;
 pub const CR4_SMEP: u64 = 1 << 20;
 pub const CR4_SMAP: u64 = 1 << 21;
 

@@ -140,7 +140,10 @@ pub unsafe fn set_kernel_stack(top: u64) {
 pub fn load_io_bitmap(bitmap: &[u8; IO_BITMAP_BYTES]) {
     // SAFETY: only this CPU uses its TSS, with interrupts disabled; the CPU
     // reads the bitmap only on I/O instructions in user mode.
-    unsafe { (*(&raw mut TSS)).bitmap.copy_from_slice(bitmap) };
+    unsafe {
+        let dst = (&raw mut TSS.bitmap).cast::<u8>();
+        core::ptr::copy_nonoverlapping(bitmap.as_ptr(), dst, IO_BITMAP_BYTES);
+    }
 }
 
 /// Turns the TSS's bitmap on (the loaded one applies) or off (every port is
@@ -149,5 +152,5 @@ pub fn load_io_bitmap(bitmap: &[u8; IO_BITMAP_BYTES]) {
 pub fn enable_io_bitmap(on: bool) {
     let base = if on { size_of::<Tss>() as u16 } else { NO_IO_BITMAP };
     // SAFETY: as in `load_io_bitmap`; one field of this CPU's TSS.
-    unsafe { (*(&raw mut TSS)).tss.iomap_base = base };
+    unsafe { TSS.tss.iomap_base = base };
 }

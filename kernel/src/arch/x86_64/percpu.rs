@@ -49,17 +49,11 @@ pub unsafe fn init() {
     }
 }
 
-/// Top of this CPU's kernel stack.
-pub fn kernel_stack_top() -> u64 {
-    // SAFETY: written once at init, read-only afterwards.
-    unsafe { (*(&raw const PERCPU)).kernel_stack }
-}
-
 /// Records where the next syscall from user mode saves its registers.
 /// Interrupts must be disabled (they always are in the kernel).
 #[inline]
 pub fn set_context_top(top: u64) {
     // SAFETY: only this CPU uses its block, and with interrupts off nothing
     // else runs on it meanwhile.
-    unsafe { (*(&raw mut PERCPU)).context_top = top };
+    unsafe { PERCPU.context_top = top };
 }

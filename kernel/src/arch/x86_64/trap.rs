@@ -49,13 +49,7 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
-const _: () = assert!(size_of::<TrapFrame>() % 16 == 0);
-
-impl TrapFrame {
-    pub fn from_user(&self) -> bool {
-        self.cs & 3 == 3
-    }
-}
+const _: () = assert!(size_of::<TrapFrame>().is_multiple_of(16));
 
 // Each stub is 16 bytes: push a zero error code where the CPU pushes none,
 // push the vector, jump to the common path. The common path saves the
@@ -166,8 +160,8 @@ pub unsafe fn init() {
     let base = addr_of!(trap_stubs) as u64;
     // SAFETY: single-threaded early boot; nothing else uses the IDT yet.
     unsafe {
-        let idt = &mut *(&raw mut IDT);
-        for (vector, gate) in idt.iter_mut().enumerate() {
+        let gates = (&raw mut IDT).cast::<Gate>();
+        for vector in 0..256 {
             let handler = base + 16 * vector as u64;
             let ist = match vector {
                 8 => gdt::IST_DOUBLE_FAULT,
@@ -178,7 +172,7 @@ pub unsafe fn init() {
             // Interrupt gate (interrupts off on entry); DPL 3 only for int3 so
             // a user breakpoint is a fault report rather than a #GP.
             let dpl = if vector == 3 { 3 } else { 0 };
-            *gate = Gate {
+            gates.add(vector).write(Gate {
                 offset_low: handler as u16,
                 selector: gdt::KERNEL_CODE,
                 ist,
@@ -186,7 +180,7 @@ pub unsafe fn init() {
                 offset_mid: (handler >> 16) as u16,
                 offset_high: (handler >> 32) as u32,
                 _reserved: 0,
-            };
+            });
         }
         let ptr = IdtPointer { limit: (size_of::<[Gate; 256]>() - 1) as u16, base: addr_of!(IDT) as u64 };
         core::arch::asm!("lidt [{}]", in(reg) &ptr, options(readonly, nostack, preserves_flags));

@@ -103,7 +103,7 @@ pub unsafe fn init() {
         wrmsr(cpu::MSR_EFER, rdmsr(cpu::MSR_EFER) | cpu::EFER_SCE);
         let star = (u64::from(USER_DATA & !3) - 8) << 48 | u64::from(KERNEL_CODE) << 32;
         wrmsr(cpu::MSR_STAR, star);
-        wrmsr(cpu::MSR_LSTAR, syscall_entry as usize as u64);
+        wrmsr(cpu::MSR_LSTAR, syscall_entry as *const () as u64);
         wrmsr(cpu::MSR_FMASK, SYSCALL_FLAG_MASK);
     }
 }
