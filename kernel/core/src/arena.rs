@@ -60,6 +60,7 @@ impl<T> Arena<T> {
         Some(id)
     }
 
+    #[inline(always)]
     pub fn get(&self, id: Id) -> Option<&T> {
         let slot = self.slots.get(id.index as usize)?;
         if slot.generation == id.generation {
@@ -69,6 +70,7 @@ impl<T> Arena<T> {
         }
     }
 
+    #[inline(always)]
     pub fn get_mut(&mut self, id: Id) -> Option<&mut T> {
         let slot = self.slots.get_mut(id.index as usize)?;
         if slot.generation == id.generation {
@@ -79,7 +81,7 @@ impl<T> Arena<T> {
     }
 
     /// The id of the live object in slot `index`, if any.
-    #[inline]
+    #[inline(always)]
     pub fn id_at(&self, index: u32) -> Option<Id> {
         let slot = self.slots.get(index as usize)?;
         slot.value.as_ref().map(|_| Id { index, generation: slot.generation })
@@ -87,7 +89,7 @@ impl<T> Arena<T> {
 
     /// Two distinct objects at once (the IPC fast path touches a client and
     /// a server together). `None` if either is missing or they are the same.
-    #[inline]
+    #[inline(always)]
     pub fn get2_mut(&mut self, a: Id, b: Id) -> Option<(&mut T, &mut T)> {
         let (ia, ib) = (a.index as usize, b.index as usize);
         if ia == ib || ia >= self.slots.len() || ib >= self.slots.len() {

@@ -23,34 +23,36 @@ fn resolve(tables: PageTables, virt: u64, writable: bool) -> Option<u64> {
 
 /// The HHDM address of user byte `virt` in the space rooted at `root`: a
 /// lean walk for the IPC fast path. User mappings are 4 KiB pages with the
-/// USER bit at every level; anything else is refused.
+/// USER bit at every level; anything else (absent, kernel-only, a huge
+/// page) is refused.
 #[inline(always)]
 pub fn resolve_fast(root: u64, virt: u64, writable: bool) -> Option<*mut u8> {
+    const NEED: u64 = flags::PRESENT | flags::USER;
     let hhdm = crate::mm::hhdm_offset();
-    let mut table = root;
-    let mut entry = 0;
-    for shift in [39u32, 30, 21, 12] {
-        let slot = (virt >> shift) & 0x1ff;
+    let step = |table: u64, shift: u32| -> Option<u64> {
         // SAFETY: `table` is a page-table frame reached from a live root
         // through present entries; the HHDM maps it.
-        entry = unsafe { ((hhdm + table + slot * 8) as *const u64).read() };
-        if entry & (flags::PRESENT | flags::USER) != (flags::PRESENT | flags::USER)
-            || entry & flags::HUGE != 0 && shift != 12
-        {
-            return None;
-        }
-        table = entry & kcore::paging::ADDR_MASK;
-    }
-    if writable && entry & flags::WRITABLE == 0 {
+        let e = unsafe { ((hhdm + table + ((virt >> shift) & 0x1ff) * 8) as *const u64).read() };
+        (e & (NEED | flags::HUGE) == NEED).then_some(e)
+    };
+    let pdpt = step(root, 39)? & kcore::paging::ADDR_MASK;
+    let pd = step(pdpt, 30)? & kcore::paging::ADDR_MASK;
+    let pt = step(pd, 21)? & kcore::paging::ADDR_MASK;
+    // Bit 7 of a 4 KiB entry is PAT, not HUGE: check the leaf separately.
+    // SAFETY: as in `step`.
+    let leaf = unsafe { ((hhdm + pt + ((virt >> 12) & 0x1ff) * 8) as *const u64).read() };
+    let need = if writable { NEED | flags::WRITABLE } else { NEED };
+    if leaf & need != need {
         return None;
     }
-    Some((hhdm + table + (virt & (PAGE_SIZE - 1))) as *mut u8)
+    Some((hhdm + (leaf & kcore::paging::ADDR_MASK) + (virt & (PAGE_SIZE - 1))) as *mut u8)
 }
 
 /// Copies `len` bytes from `src` in the *current* address space to `dst`
 /// in the space rooted at `dst_root` (the fast path's case: the sender is
 /// the running thread). The source is read through the faulting-copy
 /// routine, the destination resolved page by page.
+#[inline]
 pub fn copy_from_current(src: u64, dst_root: u64, dst: u64, len: u64) -> Result<(), CopyFault> {
     let mut done = 0;
     while done < len {
