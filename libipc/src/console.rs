@@ -354,6 +354,9 @@ mod stdout {
     /// How long a write to the console may take before the line goes to the
     /// kernel log instead (a wedged console must not wedge its writers).
     const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+    /// How long a lookup may take (what answers at `first_handle(0)` may not
+    /// be a name service).
+    const LOOKUP_TIMEOUT: Duration = Duration::from_secs(1);
     /// How long to wait before looking the console up again after it was not
     /// found or died.
     const RETRY_NS: u64 = 100_000_000;
@@ -424,15 +427,18 @@ mod stdout {
                     }
                 }
             }
-            // No name service to ask (no name connection at first_handle(0),
-            // or something else is there): never try again.
-            Err(Error::BadHandle | Error::PermissionDenied) => {
-                ROUTE.store(ROUTE_DIRECT, Ordering::Relaxed);
+            // Not registered yet, the name service is restarting or short
+            // of memory: later.
+            Err(Error::NotFound | Error::PeerDied | Error::TimedOut | Error::NoMemory | Error::LimitReached) => {
+                RETRY_AT.store(crate::time_ns().saturating_add(RETRY_NS), Ordering::Relaxed);
                 None
             }
-            // Not registered yet, or the name service is busy: later.
+            // No name service to ask: no handle at first_handle(0)
+            // (`BadHandle`), something that is not a connection
+            // (`PermissionDenied`), or a server that does not speak the name
+            // protocol (`BadArgument`, ...). Never ask again.
             Err(_) => {
-                RETRY_AT.store(crate::time_ns().saturating_add(RETRY_NS), Ordering::Relaxed);
+                ROUTE.store(ROUTE_DIRECT, Ordering::Relaxed);
                 None
             }
         };
@@ -444,14 +450,19 @@ mod stdout {
     /// claiming that handle (`names::service` would): a program may use its
     /// first handle for something else, and printing must not take it away.
     /// If something else is there, the send fails (`BadHandle`,
-    /// `PermissionDenied`) or its server refuses the foreign request.
+    /// `PermissionDenied`) or its server refuses the foreign request; and
+    /// [`LOOKUP_TIMEOUT`] bounds a server that does not answer at all.
     fn lookup(name: &str) -> Result<Connection> {
         #[allow(unsafe_code)]
         // SAFETY: the `ManuallyDrop` never closes the handle, so whoever owns
-        // (or later claims) `first_handle(0)` is unaffected; a number that names
-        // nothing only makes the send fail.
+        // (or later claims) `first_handle(0)` is unaffected; a number that
+        // names nothing only makes the send fail.
         let conn = ManuallyDrop::new(Connection::from_handle(unsafe { Handle::from_raw(first_handle(0)) }));
-        crate::names::Names::new(&conn).lookup(name)
+        let mut reply = [0u8; 64];
+        let options = SendOptions::new().timeout(LOOKUP_TIMEOUT);
+        let r = conn.send_with(&crate::names::proto::encode::lookup(name), &mut reply, &options)?;
+        crate::names::proto::result::lookup(reply.get(..r.len).unwrap_or(&[]))?;
+        r.handle.map(Connection::from_handle).ok_or(Error::BadState)
     }
 
     /// Closes a connection number this module owned and has just unpublished.

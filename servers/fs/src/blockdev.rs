@@ -131,6 +131,8 @@ pub struct DiskStats {
     pub retries: u64,
     /// Requests that failed for good.
     pub failures: u64,
+    /// Requests waiting for the driver now.
+    pub in_flight: u64,
 }
 
 /// A disk that counts what it did (the `Stats` request reports it).
@@ -172,7 +174,9 @@ async fn with_retry<L: Link, T>(
         bump(stats, |s| s.tries += 1);
         let r = match link.get() {
             Ok(driver) => {
+                let counted = InFlight::new(stats);
                 let r = op(&driver).await;
+                drop(counted);
                 if r.as_ref().is_err_and(lost) {
                     link.forget(&driver);
                 }
@@ -192,6 +196,23 @@ async fn with_retry<L: Link, T>(
             }
             ok => return ok,
         }
+    }
+}
+
+/// Counts a request as in flight while it lives (also if its future is
+/// dropped half-way).
+struct InFlight<'a>(&'a Cell<DiskStats>);
+
+impl<'a> InFlight<'a> {
+    fn new(stats: &'a Cell<DiskStats>) -> InFlight<'a> {
+        bump(stats, |s| s.in_flight += 1);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        bump(self.0, |s| s.in_flight = s.in_flight.saturating_sub(1));
     }
 }
 

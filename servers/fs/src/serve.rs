@@ -226,6 +226,7 @@ impl<D: BlockDevice + Counted> Server<D> {
             disk_tries: disk.tries,
             disk_retries: disk.retries,
             disk_failures: disk.failures,
+            disk_in_flight: disk.in_flight,
             cache_hits: cache.hits,
             cache_misses: cache.misses,
         }

@@ -195,11 +195,18 @@ pub struct Suite {
 /// fails.
 pub const SUITES: &[Suite] = &[
     Suite { program: "utest", grants: &[], timeout_s: 90, needs_servers: false },
+    // The RTC's ports and its interrupt, for the interrupt-pulse test.
+    Suite {
+        program: "ipctest",
+        grants: &[Grant::IoPorts { first: 0x70, last: 0x71 }, Grant::Irq(8)],
+        timeout_s: 60,
+        needs_servers: false,
+    },
     Suite { program: "systest", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },
-    Suite { program: "ipctest", grants: &[Grant::IoPorts { first: 0x70, last: 0x71 }, Grant::Irq(8)], timeout_s: 60, needs_servers: false },
     Suite { program: "rttest", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },
+    Suite { program: "exclient", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },
     Suite { program: "blktest", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },
-    Suite { program: "fstest", grants: &[Grant::Names], timeout_s: 90, needs_servers: true },
+    Suite { program: "fstest", grants: &[Grant::Names], timeout_s: 120, needs_servers: true },
 ];
 
 /// How long init waits for a server to register its name.

@@ -55,6 +55,7 @@ pub fn start_all(system: &'static System, mode: Mode) {
             Mode::Test => service.test,
         };
         if !wanted {
+            set_state(system, index, state::STOPPED);
             continue;
         }
         let started = libipc::time_ns();

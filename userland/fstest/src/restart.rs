@@ -19,11 +19,12 @@ use core::time::Duration;
 
 use abi::Error;
 use fs_proto::{Fs, FsError, OpenFlags};
+use fsfixture::OUT_DIR;
 use libipc::init::{state, ServiceInfo};
 
 use crate::ensure;
 use crate::harness::{check_content, expect_err, ok, wait_for, write_content, Outcome};
-use crate::write::output;
+use crate::write::{mkdir_all, output};
 
 /// The supervised server running `program`.
 fn running(program: &str) -> Result<ServiceInfo, String> {
@@ -129,6 +130,7 @@ fn reader(stop: Arc<AtomicBool>, report: Arc<Report>) -> Result<libipc::thread::
 /// in flight.
 pub fn block_driver_restart(fs: &Fs) -> Outcome {
     let (before, during, after) = ("/out/blk-before.bin", "/out/blk-during.bin", "/out/blk-after.bin");
+    mkdir_all(fs, OUT_DIR)?;
     write_content(fs, before, &output(before)?, 64 * 1024)?;
     ok("sync", fs.sync())?;
     let retries_before = ok("stats", fs.stats())?.disk_retries;
@@ -152,6 +154,10 @@ pub fn block_driver_restart(fs: &Fs) -> Outcome {
             break;
         }
         let old = running("virtio-blk")?;
+        // Right when the fs server says it waits for the driver.
+        wait_for("a block request in flight", Duration::from_secs(10), || {
+            fs.stats().ok().filter(|s| s.disk_in_flight > 0).map(drop)
+        })?;
         ok("kill virtio-blk", libipc::init::kill(old.pid))?;
         kills += 1;
         let new = restarted("virtio-blk", &old)?;
@@ -229,6 +235,7 @@ pub fn fs_server_restart(fs: &Fs) -> Outcome {
     expect_err("a handle from before the restart", fs.read(stale, &mut [0u8; 4]), FsError::BadHandle)?;
 
     let path = "/out/fs-after.bin";
+    mkdir_all(fs, OUT_DIR)?;
     write_content(fs, path, &output(path)?, 4096)?;
     ok("sync", fs.sync())?;
     check_content(fs, path, &output(path)?)

@@ -19,7 +19,7 @@ pub fn output(path: &str) -> Result<Content, alloc::string::String> {
 }
 
 /// Makes `path` and its parents, like `mkdir -p`.
-fn mkdir_all(fs: &Fs, path: &str) -> Outcome {
+pub fn mkdir_all(fs: &Fs, path: &str) -> Outcome {
     let ends = path.match_indices('/').skip(1).map(|(i, _)| i).chain(core::iter::once(path.len()));
     for end in ends {
         match fs.mkdir(&path[..end]) {

@@ -281,6 +281,8 @@ libipc::wire! {
         pub disk_retries: u64,
         /// Block requests that failed for good.
         pub disk_failures: u64,
+        /// Block requests waiting for the driver now.
+        pub disk_in_flight: u64,
         /// Sector cache hits.
         pub cache_hits: u64,
         /// Sector cache misses.

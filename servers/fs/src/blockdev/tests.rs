@@ -136,7 +136,7 @@ fn requests_pass_through() {
         .unwrap();
     assert!(data[512..1536].iter().all(|&b| b == 7));
     assert_eq!(data[0], ((3 * 512) % 251) as u8);
-    assert_eq!(stats, DiskStats { tries: 4, retries: 0, failures: 0 });
+    assert_eq!(stats, DiskStats { tries: 4, retries: 0, failures: 0, in_flight: 0 });
     assert_eq!(link.lookups.get(), 1);
 }
 
@@ -157,7 +157,7 @@ fn a_dead_driver_is_looked_up_again_and_the_request_resent() {
         })
         .unwrap();
     assert_eq!(link.lookups.get(), 2, "looked up again once");
-    assert_eq!(stats, DiskStats { tries: 5, retries: 1, failures: 0 });
+    assert_eq!(stats, DiskStats { tries: 5, retries: 1, failures: 0, in_flight: 0 });
 }
 
 #[test]
@@ -214,5 +214,5 @@ fn device_errors_are_not_retried() {
         })
         .unwrap();
     assert_eq!(r, Err(fatcore::Error::Io));
-    assert_eq!(stats, DiskStats { tries: 2, retries: 0, failures: 1 });
+    assert_eq!(stats, DiskStats { tries: 2, retries: 0, failures: 1, in_flight: 0 });
 }
