@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for building, running and testing the OS:
 # the Debian packages behind the host tools (QEMU, xorriso for `make iso`,
-# mtools/dosfstools for FAT disk images) and Rust's x86_64-unknown-none
-# target. Idempotent and quiet when everything is there: apt-get runs only
-# if a tool is missing, with sudo when not root.
+# mtools/dosfstools for FAT disk images, Python 3 for tools/bench.py and
+# tools/shelltest.py) and Rust's x86_64-unknown-none target. Idempotent and
+# quiet when everything is there: apt-get runs only if a tool is missing,
+# with sudo when not root.
 # usage: deps.sh [--rust-only]    (--rust-only: skip the Debian packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,12 +12,14 @@ cd "$(dirname "$0")/.."
 # command -> the Debian package that provides it
 declare -A packages=(
     [make]=make
+    [python3]=python3
     [tar]=tar
     [cc]=gcc
     [qemu-system-x86_64]=qemu-system-x86
     [xorriso]=xorriso
     [mcopy]=mtools
     [mkfs.fat]=dosfstools
+    [python3]=python3
 )
 
 missing=()
