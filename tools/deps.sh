@@ -12,7 +12,6 @@ cd "$(dirname "$0")/.."
 # command -> the Debian package that provides it
 declare -A packages=(
     [make]=make
-    [python3]=python3
     [tar]=tar
     [cc]=gcc
     [qemu-system-x86_64]=qemu-system-x86
