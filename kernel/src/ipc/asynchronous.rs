@@ -17,7 +17,6 @@ use crate::thread::{ProcessId, Range, ThreadId};
 use abi::ipc::{Kind, MAX_ASYNC_OUTSTANDING, MAX_MESSAGE};
 use abi::Error;
 use alloc::boxed::Box;
-use alloc::vec;
 use kcore::arena::Id;
 
 pub struct AsyncMessage {
@@ -42,6 +41,15 @@ pub struct InFlight {
     pub reply_channel: ChannelId,
 }
 
+/// A zeroed kernel buffer for a message copy; `NoMemory` rather than a
+/// panic if the heap is short.
+fn zeroed_buffer(len: usize) -> Result<Box<[u8]>, Error> {
+    let mut v = alloc::vec::Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
+    v.resize(len, 0);
+    Ok(v.into_boxed_slice())
+}
+
 fn async_rcvid(id: Id) -> u64 {
     ASYNC_RCVID | (u64::from(id.generation & SEQ_MASK) << 32) | (u64::from(id.index) + 1)
 }
@@ -62,7 +70,7 @@ impl Kernel {
         if !self.channels.get(ch).is_some_and(|c| c.alive) {
             return Err(Error::PeerDied);
         }
-        let mut data = vec![0u8; msg.len as usize].into_boxed_slice();
+        let mut data = zeroed_buffer(msg.len as usize)?;
         let tables = self.tables_of(me).ok_or(Error::BadState)?;
         copy::copy_in(tables, msg.addr, &mut data).map_err(|_| Error::BadAddress)?;
         let m = Box::new(AsyncMessage { sender: process, sender_pid, token, reply_channel: reply_ch, data });
@@ -176,7 +184,7 @@ impl Kernel {
             Some(f) if f.server == me => {}
             _ => return Err(Error::PeerDied),
         }
-        let mut data = vec![0u8; msg.len as usize].into_boxed_slice();
+        let mut data = zeroed_buffer(msg.len as usize)?;
         let thread = self.current.ok_or(Error::BadState)?;
         let tables = self.tables_of(thread).ok_or(Error::BadState)?;
         copy::copy_in(tables, msg.addr, &mut data).map_err(|_| Error::BadAddress)?;
@@ -193,7 +201,14 @@ impl Kernel {
         if !self.process_alive(sender) {
             return;
         }
-        let reply = Box::new(AsyncReply { token, status, data: data.into() });
+        let Ok(mut copy) = zeroed_buffer(data.len()) else {
+            // No room for the reply's data: tell the sender so, without it.
+            let reply = Box::new(AsyncReply { token, status: Error::NoMemory.to_raw(), data: Box::new([]) });
+            let _ = self.post(reply_ch, Pending::AsyncReply(reply));
+            return;
+        };
+        copy.copy_from_slice(data);
+        let reply = Box::new(AsyncReply { token, status, data: copy });
         // The slot was reserved at send time, so only a dead channel refuses.
         let _ = self.post(reply_ch, Pending::AsyncReply(reply));
     }

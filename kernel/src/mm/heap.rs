@@ -7,7 +7,7 @@ use super::{frames, phys_to_virt, PAGE_SIZE};
 use talc::{ErrOnOom, Span, Talc, Talck};
 
 /// Size of the kernel heap.
-pub const HEAP_SIZE: usize = 8 * 1024 * 1024;
+pub const HEAP_SIZE: usize = 16 * 1024 * 1024;
 
 #[global_allocator]
 static ALLOCATOR: Talck<spin::Mutex<()>, ErrOnOom> = Talc::new(ErrOnOom).lock();

@@ -40,7 +40,7 @@ pub fn ioports_enable(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     let process = k.cur().process;
     let p = k.processes.get_mut(process).ok_or(Error::BadState)?;
     let bitmap = p.io_bitmap.get_or_insert_with(|| Box::new([0xff; IO_BITMAP_BYTES]));
-    for port in u32::from(base)..u32::from(base) + count {
+    for port in u32::from(base)..(u32::from(base) + count).min(65536) {
         bitmap[(port / 8) as usize] &= !(1 << (port % 8));
     }
     let threads = p.threads.clone();
