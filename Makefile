@@ -5,11 +5,14 @@
 #   make test    host unit tests, the in-QEMU test boot on a fresh fixture
 #                disk, then the host's check of that disk; prints a summary
 #   make build   loader, kernel and initrd into build/
+#   make bench   the IPC benchmark: table, target/bench/ipc.json and ipc.svg
+#                (MODE=wall for emulated nanoseconds instead of instructions)
 #   make iso     BIOS+UEFI ISO with Limine (needs LIMINE_DIR=...); make run-iso
 #   make clippy / fmt / clean
 #
-# `run` and `test` set up a fresh Debian machine first (tools/deps.sh): the
-# QEMU/xorriso/mtools packages and Rust's x86_64-unknown-none target.
+# `run`, `test` and `bench` set up a fresh Debian machine first
+# (tools/deps.sh): the QEMU/xorriso/mtools/Python packages and Rust's
+# x86_64-unknown-none target.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -63,7 +66,7 @@ LIMINE_FILES := limine-bios.sys limine-bios-cd.bin limine-uefi-cd.bin BOOTX64.EF
 ISO_ROOT := $(BUILD)/iso_root
 
 .PHONY: all deps build runner initrd run test test-host test-qemu \
-	fsfixture test-disk test-fscheck test-shell iso run-iso clippy fmt clean
+	fsfixture test-disk test-fscheck test-shell bench iso run-iso clippy fmt clean
 
 all: build
 
@@ -111,15 +114,17 @@ $(DISK):
 
 # Every part runs even if an earlier one fails; the summary counts them all.
 test: deps
-	@mkdir -p $(BUILD) && rm -f $(BUILD)/host-tests.log $(BUILD)/qemu-tests.log $(BUILD)/fscheck.log
-	@start=$$SECONDS; host=0; qemu=0; disk=0; \
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/host-tests.log $(BUILD)/qemu-tests.log $(BUILD)/fscheck.log \
+		$(BUILD)/shell-tests.log
+	@start=$$SECONDS; host=0; qemu=0; disk=0; shell=0; \
 	$(MAKE) --no-print-directory test-host || host=$$?; \
 	$(MAKE) --no-print-directory test-qemu || qemu=$$?; \
 	$(MAKE) --no-print-directory test-fscheck || disk=$$?; \
+	$(MAKE) --no-print-directory test-shell || shell=$$?; \
 	bash tools/test-summary.sh $(BUILD)/host-tests.log $$host $(BUILD)/qemu-tests.log $$qemu \
-		$(BUILD)/fscheck.log $$disk; \
+		$(BUILD)/fscheck.log $$disk $(BUILD)/shell-tests.log $$shell; \
 	echo "make test: $$((SECONDS - start)) s"; \
-	[ $$host -eq 0 ] && [ $$qemu -eq 0 ] && [ $$disk -eq 0 ]
+	[ $$host -eq 0 ] && [ $$qemu -eq 0 ] && [ $$disk -eq 0 ] && [ $$shell -eq 0 ]
 
 test-host:
 	@mkdir -p $(BUILD)
@@ -160,6 +165,33 @@ test-shell: deps build fsfixture
 		$(QEMU) $(QEMU_MACHINE) $(QEMU_HEADLESS) -kernel $(BUILD)/boot.elf \
 		-initrd "$(strip $(BUILD)/kernel.elf $(KERNEL_ARGS)),$(BUILD)/initrd.tar" \
 		$(call qemu_disk,$(SHELL_DISK)) 2>&1 | tee $(BUILD)/shell-tests.log
+
+# The IPC benchmark (docs/benchmarks.md): the normal build, booted headless
+# on one vCPU with `bench` on the kernel command line, so init starts no
+# server and runs `ipcbench bench`. tools/bench.py enforces BENCH_TIMEOUT,
+# reads ipcbench's BENCH lines, writes $(BENCH_DIR)/ipc.json and ipc.svg,
+# compares the medians with the previous run and prints the table; it fails
+# if ipcbench did. MODE=icount (the default) runs QEMU with -icount shift=0:
+# the guest TSC counts guest instructions, so the figures are instructions,
+# comparable between machines; sleep=off keeps the guest's idle moments from
+# following the host's clock, so two runs print the same figures. MODE=wall
+# runs without icount and reports emulated nanoseconds.
+MODE ?= icount
+BENCH_DIR ?= target/bench
+BENCH_TIMEOUT ?= 600
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+  ifeq ($(filter icount wall,$(MODE)),)
+    $(error make bench: MODE must be icount (the default) or wall, not '$(MODE)')
+  endif
+endif
+comma := ,
+BENCH_ICOUNT := $(if $(filter icount,$(MODE)),-icount shift=0$(comma)sleep=off)
+BENCH_ARGS := bench$(if $(filter wall,$(MODE)), mode=wall)
+bench: deps build
+	python3 tools/bench.py --mode $(MODE) --timeout $(BENCH_TIMEOUT) --out $(BENCH_DIR) \
+		--log $(BUILD)/bench-serial.log -- \
+		$(QEMU) $(QEMU_MACHINE) $(BENCH_ICOUNT) $(QEMU_HEADLESS) -kernel $(BUILD)/boot.elf \
+		-initrd "$(BUILD)/kernel.elf $(BENCH_ARGS),$(BUILD)/initrd.tar"
 
 # A BIOS+UEFI ISO booted by real Limine. LIMINE_DIR holds Limine's binary
 # release: the files in LIMINE_FILES and the `limine` tool (or limine.c).

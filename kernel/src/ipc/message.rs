@@ -145,8 +145,13 @@ impl Kernel {
         while let Some(receiver) = self.channels.get_mut(ch).and_then(|c| c.receivers.pop_front()) {
             match self.deliver(me, receiver) {
                 Ok(()) => {
-                    self.ipc_counters.fast_sends += 1;
-                    self.switch_direct(receiver);
+                    // Counted as fast only if the CPU really goes straight
+                    // to the receiver (the hand-off may be refused).
+                    if self.switch_direct(receiver) {
+                        self.ipc_counters.fast_sends += 1;
+                    } else {
+                        self.ipc_counters.slow_sends += 1;
+                    }
                     return Ok(Next::Reschedule);
                 }
                 Err(DeliveryError::Sender(e)) => {

@@ -202,6 +202,8 @@ pub const SUITES: &[Suite] = &[
         timeout_s: 60,
         needs_servers: false,
     },
+    // The benchmark's smoke run: every case once, correctness only.
+    Suite { program: "ipcbench", grants: &[], timeout_s: 60, needs_servers: false },
     Suite { program: "systest", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },
     Suite { program: "rttest", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },
     Suite { program: "exclient", grants: &[Grant::Names], timeout_s: 60, needs_servers: true },

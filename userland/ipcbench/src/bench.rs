@@ -1,7 +1,8 @@
 //! The run: which mode, how many iterations, the timed loop every case
 //! shares, and the rows it produces.
 //!
-//! Modes (the first word of the arguments that names one):
+//! Modes (`smoke` and `quick` win over `bench`, so that `bench smoke` on the
+//! kernel command line runs the smoke test through init's bench mode):
 //! - `bench` — the full run `make bench` starts through init's bench mode:
 //!   warm-up and many iterations per case, a `BENCH {json}` line per row
 //!   for `tools/bench.py`, then the table. Figures are TSC ticks, which
@@ -116,10 +117,12 @@ pub struct Bench {
 impl Bench {
     /// The settings from the arguments; calibrates the timer.
     pub fn new(args: &Args) -> Bench {
-        let mode = if args.contains("bench") {
-            Mode::Full
+        let mode = if args.contains("smoke") {
+            Mode::Smoke
         } else if args.contains("quick") {
             Mode::Quick
+        } else if args.contains("bench") {
+            Mode::Full
         } else {
             Mode::Smoke
         };

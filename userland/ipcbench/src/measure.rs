@@ -6,7 +6,7 @@
 //! back-to-back reads. Under `-icount shift=0` the TSC advances once per
 //! guest instruction, so a sample counts the instructions the operation
 //! executed (user and kernel, both sides of an IPC); without it the TSC is
-//! the emulated clock and [`Timer::to_ns`] converts with the kernel's
+//! the emulated clock and [`Timer::ns`] converts with the kernel's
 //! calibration.
 //!
 //! Percentiles are nearest-rank: the `p`th percentile of `n` sorted samples
@@ -51,7 +51,7 @@ impl Timer {
     }
 
     /// `ticks` in nanoseconds (0 if the frequency is unknown).
-    pub fn to_ns(&self, ticks: u64) -> u64 {
+    pub fn ns(&self, ticks: u64) -> u64 {
         if self.tsc_hz == 0 {
             return 0;
         }
@@ -130,10 +130,10 @@ impl Summary {
     /// The same figures in nanoseconds.
     pub fn to_ns(self, timer: &Timer) -> Summary {
         Summary {
-            min: timer.to_ns(self.min),
-            median: timer.to_ns(self.median),
-            p99: timer.to_ns(self.p99),
-            mean_x10: timer.to_ns(self.mean_x10),
+            min: timer.ns(self.min),
+            median: timer.ns(self.median),
+            p99: timer.ns(self.p99),
+            mean_x10: timer.ns(self.mean_x10),
         }
     }
 }

@@ -200,7 +200,6 @@ fn executor() -> i32 {
             return 1;
         }
     };
-    let mut server =
-        Executor::new(backend).serve(|req: bench::Request, _ctx| async move { Ok(proto::answer(req)) });
+    let mut server = Executor::new(backend).serve(|req: bench::Request, _ctx| async move { Ok(proto::answer(req)) });
     libipc::server::exit_code("ipcbench peer", server.run())
 }

@@ -51,7 +51,11 @@ pub fn run(b: &mut Bench) {
                     let (rax, len) = raw::send_leased(conn, &msg, lease, rights, &mut reply);
                     w.stop();
                     if rax != 0 || len != 16 || word(&reply, 1) != 1 {
-                        return Err(format!("send returned {}, reply {len} bytes, server ok {}", rax as i64, word(&reply, 1)));
+                        return Err(format!(
+                            "send returned {}, reply {len} bytes, server ok {}",
+                            rax as i64,
+                            word(&reply, 1)
+                        ));
                     }
                     if op == LEASE_WRITE && !ends_with_seq(lease, i) {
                         return Err(format!("the written lease does not carry {i}"));

@@ -31,6 +31,7 @@ pub const SIZES: [usize; 6] = [0, 8, 64, 256, 1024, 4096];
 
 /// Runs every case.
 pub fn run_all(b: &mut Bench) {
+    sync::handoff_on();
     sync::null_syscall(b);
     sync::fast(b);
     sync::slow(b);

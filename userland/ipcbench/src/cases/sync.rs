@@ -62,6 +62,16 @@ pub fn slow(b: &mut Bench) {
     }
 }
 
+/// Makes sure the direct hand-off is on before anything is measured: a run
+/// killed during the slow rows (Ctrl-C on the shell's `bench`) leaves it
+/// off, system-wide, and the next run puts it back.
+pub fn handoff_on() {
+    let was = raw::ipc_tune(IPC_KNOB_DIRECT_HANDOFF, 1);
+    if was == 0 {
+        libipc::println!("ipcbench: the direct hand-off was off (an interrupted run?); turned it back on");
+    }
+}
+
 /// One row per size in [`SIZES`] of raw round trips to an echo peer.
 fn round_trips(b: &mut Bench, case: &'static str, label: &'static str, expect: Expect) {
     b.case(case, |b| {
