@@ -55,6 +55,7 @@ pub mod rt;
 pub mod server;
 pub mod sync;
 pub mod sys;
+pub mod testing;
 pub mod thread;
 pub mod time;
 pub mod wire;

@@ -13,7 +13,7 @@ use fsfixture::{Content, Fnv1a64};
 use libipc::Instant;
 
 /// What a test returns: `Err` carries why it failed.
-pub type Outcome = Result<(), String>;
+pub use libipc::testing::Outcome;
 
 /// Fails the test with a formatted reason unless the condition holds.
 #[macro_export]

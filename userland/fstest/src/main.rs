@@ -69,20 +69,9 @@ fn main(args: Args) -> i32 {
             return 1;
         }
     };
-    let (mut passed, mut failed) = (0, 0);
-    for &(name, test) in TESTS.iter().filter(|(name, _)| selected(name)) {
-        println!("fstest: running {name}");
-        match test(&fs) {
-            Ok(()) => {
-                passed += 1;
-                println!("PASS {name}");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {name}: {why}");
-            }
-        }
-    }
-    println!("fstest: {passed} passed, {failed} failed");
-    failed
+    let fs = &fs;
+    libipc::testing::run(
+        "fstest",
+        TESTS.iter().filter(|(name, _)| selected(name)).map(|&(name, test)| (name, move || test(fs))),
+    )
 }

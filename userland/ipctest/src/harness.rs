@@ -17,7 +17,7 @@ use libipc::sys::{self, OwnedHandle};
 use libipc::{Error, Instant, Result};
 
 /// What a test returns: `Err` carries why it failed.
-pub type Outcome = core::result::Result<(), String>;
+pub use libipc::testing::Outcome;
 
 /// Fails the test with a formatted reason unless the condition holds.
 #[macro_export]

@@ -75,20 +75,5 @@ fn main(args: Args) -> i32 {
         TESTS.iter().filter(|(name, _)| selected(name)).chain(known)
     };
     println!("ipctest: pid {}, {} of {} tests", libipc::getpid(), chosen().count(), TESTS.len());
-    let (mut passed, mut failed) = (0, 0);
-    for &(name, test) in chosen() {
-        println!("ipctest: running {name}");
-        match test() {
-            Ok(()) => {
-                passed += 1;
-                println!("PASS {name}");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {name}: {why}");
-            }
-        }
-    }
-    println!("ipctest: {passed} passed, {failed} failed");
-    failed
+    libipc::testing::run("ipctest", chosen().copied())
 }

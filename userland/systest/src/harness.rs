@@ -13,7 +13,7 @@ use core::time::Duration;
 use libipc::{Error, Result};
 
 /// What a test returns: `Err` carries why it failed.
-pub type Outcome = core::result::Result<(), String>;
+pub use libipc::testing::Outcome;
 
 /// Fails the test with a formatted reason unless the condition holds.
 #[macro_export]

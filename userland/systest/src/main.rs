@@ -44,20 +44,5 @@ fn main(args: Args) -> i32 {
     let selected = |name: &str| !named || args.contains(name);
     let count = TESTS.iter().filter(|(name, _)| selected(name)).count();
     println!("systest: pid {}, {count} of {} tests", libipc::getpid(), TESTS.len());
-    let (mut passed, mut failed) = (0, 0);
-    for &(name, test) in TESTS.iter().filter(|(name, _)| selected(name)) {
-        println!("systest: running {name}");
-        match test() {
-            Ok(()) => {
-                passed += 1;
-                println!("PASS {name}");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {name}: {why}");
-            }
-        }
-    }
-    println!("systest: {passed} passed, {failed} failed");
-    failed
+    libipc::testing::run("systest", TESTS.iter().filter(|(name, _)| selected(name)).copied())
 }

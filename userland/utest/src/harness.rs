@@ -12,7 +12,7 @@ use core::fmt::Debug;
 use libipc::{Error, Result};
 
 /// What a test returns: `Err` carries why it failed.
-pub type Outcome = core::result::Result<(), String>;
+pub use libipc::testing::Outcome;
 
 /// Fails the test with a formatted reason unless the condition holds.
 #[macro_export]
