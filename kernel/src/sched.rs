@@ -220,12 +220,13 @@ pub fn resume(mut k: Guard) -> ! {
 /// A trap from user mode: the frame is already saved in the current thread.
 pub extern "C" fn trap_from_user(frame: *mut TrapFrame) -> ! {
     // SAFETY: the entry stub passes the frame it just filled, inside the
-    // current thread's control block.
-    let frame = unsafe { &*frame };
-    let kind = trap::classify(frame);
+    // current thread's control block. It is copied: ending a faulting
+    // process frees the block while the report still needs the registers.
+    let frame = unsafe { frame.read() };
+    let kind = trap::classify(&frame);
     let mut k = state::lock();
     match kind {
-        trap::TrapKind::Exception => crate::fault::user_fault(&mut k, frame),
+        trap::TrapKind::Exception => crate::fault::user_fault(&mut k, &frame),
         trap::TrapKind::Timer => k.tick(),
         trap::TrapKind::Irq(line) => k.irq_fired(line),
         trap::TrapKind::Other => {}

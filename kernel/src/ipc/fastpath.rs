@@ -32,10 +32,15 @@ fn user_range(addr: u64, len: u64) -> bool {
 }
 
 /// `send(conn, msg, len, reply, cap, 0)` straight to a waiting receiver.
-pub fn send(k: &mut Kernel, frame: &TrapFrame) -> Option<Switch> {
-    let (conn, msg_ptr, msg_len, reply_ptr, reply_cap) = (frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8);
+#[inline(always)]
+pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
+    // SAFETY: `frame` is the caller's saved frame (see `syscall_from_user`);
+    // the registers are read by value here, before anything borrows the
+    // thread that holds it.
+    let [conn, msg_ptr, msg_len, reply_ptr, reply_cap, options] =
+        unsafe { [(*frame).rdi, (*frame).rsi, (*frame).rdx, (*frame).r10, (*frame).r8, (*frame).r9] };
     let reply_cap = reply_cap.min(MAX);
-    if frame.r9 != 0
+    if options != 0
         || msg_len > MAX
         || !k.direct_handoff
         || !user_range(msg_ptr, msg_len)
@@ -90,9 +95,11 @@ pub fn send(k: &mut Kernel, frame: &TrapFrame) -> Option<Switch> {
 
 /// `reply_receive(rcvid, status/len, reply, chan, buf, cap)` when the client
 /// waits and nothing is pending: the server blocks and the client runs.
-pub fn reply_receive(k: &mut Kernel, frame: &TrapFrame) -> Option<Switch> {
-    let (rcvid, status_len, reply_ptr, chan, buf_ptr, buf_cap) =
-        (frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9);
+#[inline(always)]
+pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
+    // SAFETY: as in `send`.
+    let [rcvid, status_len, reply_ptr, chan, buf_ptr, buf_cap] =
+        unsafe { [(*frame).rdi, (*frame).rsi, (*frame).rdx, (*frame).r10, (*frame).r8, (*frame).r9] };
     let (status, len) = unpack_status_len(status_len);
     let (len, buf_cap) = (u64::from(len), buf_cap.min(MAX));
     if status < 0 || len > MAX || !k.direct_handoff || !user_range(reply_ptr, len) || !user_range(buf_ptr, buf_cap) {

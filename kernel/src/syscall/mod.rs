@@ -43,20 +43,21 @@ pub enum Next {
 /// Called by the syscall stub with the caller's saved registers.
 pub extern "C" fn syscall_from_user(frame: *const TrapFrame) -> ! {
     // SAFETY: the stub passes the frame it just filled inside the current
-    // thread's control block; it is only read here, before anything that
-    // could write it.
-    let regs = unsafe { &*frame };
+    // thread's control block; a plain read through the raw pointer.
+    let number = unsafe { (*frame).rax };
     let mut k = state::lock();
     k.stats.syscalls += 1;
-    let fast = match regs.rax {
-        n if n == Syscall::Send as u64 => crate::ipc::fastpath::send(&mut k, regs),
-        n if n == Syscall::ReplyReceive as u64 => crate::ipc::fastpath::reply_receive(&mut k, regs),
+    let fast = match number {
+        n if n == Syscall::Send as u64 => crate::ipc::fastpath::send(&mut k, frame),
+        n if n == Syscall::ReplyReceive as u64 => crate::ipc::fastpath::reply_receive(&mut k, frame),
         _ => None,
     };
     if let Some(next) = fast {
         sched::switch_fast(k, next);
     }
-    let args = Args::from_frame(regs);
+    // SAFETY: as above; the arguments are copied out before any handler can
+    // borrow the thread (and so the frame) mutably.
+    let args = Args::from_frame(unsafe { &*frame });
     let result = dispatch(&mut k, &args);
     if let Ok(Next::Reschedule) = result {
         sched::resume(k);
