@@ -24,10 +24,11 @@ OUT := $(CARGO_TARGET_DIR)/$(TARGET)/release
 BUILD ?= build
 
 # Crates tested on the host with `cargo test`.
-HOST_CRATES := abi kernel-core runner mkhostile fsfixture fs-proto libipc shell
-# Server crates whose logic is a library tested on the host; their binary
-# is userspace-only, so only the library and its tests build there.
-HOST_LIB_CRATES := fs
+HOST_CRATES := abi kernel-core runner mkhostile fsfixture fs-proto libipc
+# Programs whose logic is a library tested on the host; their binary is
+# userspace-only, so only the library and its tests build there (clippy's
+# --all-targets would try the binary and fail).
+HOST_LIB_CRATES := fs shell
 # Userspace programs, each put in the initrd under its package name. By
 # default every crate in servers/, userland/ and userland/examples/ (package
 # name = directory name); set it to choose, e.g. `make run USER_CRATES="init console"`.

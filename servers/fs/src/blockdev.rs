@@ -6,16 +6,17 @@
 //! and every other task of the server runs; a run of blocks cut into
 //! inline pieces that are all in flight at once.
 //!
-//! What this file adds is the retry. If the driver dies with requests in
-//! flight, they fail with `PeerDied` (and a request on a connection whose
-//! driver is gone fails at once). The disk then drops its connection,
+//! What this file adds is the retry. If the driver dies, the requests it
+//! had taken fail with `PeerDied` (requests still queued on its channel,
+//! which init holds, wait there for its successor; a connection whose
+//! channel is gone fails at once). The disk then drops its connection,
 //! waits ([`Retry`]: 10 ms doubling to 1 s, on the executor's timers, so
-//! other requests go on), looks the driver up again by name (init restarts
-//! it and it registers again) and re-sends. Reads and writes of whole
-//! sectors are idempotent, so re-sending one that may have reached the
-//! disk is safe. After [`Retry::attempts`] tries the request fails with
-//! `Io`. A request the driver answered with an error (out of range, a
-//! device error) is not retried.
+//! other requests go on), looks the driver up again by name (init
+//! restarts it; the name then leads to its channel) and re-sends. Reads
+//! and writes of whole sectors are idempotent, so re-sending one that may
+//! have reached the disk is safe. After [`Retry::attempts`] tries the
+//! request fails with `Io`. A request the driver answered with an error
+//! (out of range, a device error) is not retried.
 //!
 //! How the driver is reached is the [`Link`] trait: [`NamedLink`] looks a
 //! name up with `libipc::names`; the host tests script a fake driver.

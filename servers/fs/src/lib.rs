@@ -12,7 +12,7 @@
 //! - [`blockdev`]: the disk as fatcore's `BlockDevice`, over
 //!   `blk_proto::AsyncClient` (asynchronous calls, pieces in flight at
 //!   once), with retries when the driver dies.
-//! - [`serve`]: one request → one reply; file data through the client's
+//! - [`serve`](mod@serve): one request → one reply; file data through the client's
 //!   lease; housekeeping (dead clients, periodic write-back); shutdown.
 //! - [`clients`]: which process opened which file.
 //! - [`convert`]: fatcore's types as the protocol's.

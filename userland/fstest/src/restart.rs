@@ -21,6 +21,7 @@ use abi::Error;
 use fs_proto::{Fs, FsError, OpenFlags};
 use fsfixture::OUT_DIR;
 use libipc::init::{state, ServiceInfo};
+use libipc::sync::Mutex;
 
 use crate::ensure;
 use crate::harness::{check_content, expect_err, hash_file, ok, wait_for, write_content, Outcome};
@@ -44,12 +45,12 @@ fn restarted(program: &str, old: &ServiceInfo) -> Result<ServiceInfo, String> {
 /// What a helper thread reports: `u64::MAX` while it runs, then its result.
 struct Report {
     progress: AtomicU64,
-    result: spin::Mutex<Option<Result<u64, String>>>,
+    result: Mutex<Option<Result<u64, String>>>,
 }
 
 impl Report {
     fn new() -> Arc<Report> {
-        Arc::new(Report { progress: AtomicU64::new(0), result: spin::Mutex::new(None) })
+        Arc::new(Report { progress: AtomicU64::new(0), result: Mutex::new(None) })
     }
 
     fn finish(&self, r: Result<u64, String>) -> i64 {
@@ -91,8 +92,7 @@ fn writer(path: &'static str, report: Arc<Report>) -> Result<libipc::thread::Joi
     ok("spawn the writer", t)
 }
 
-/// Most rounds the reader reads. The load must end by itself: this
-/// thread's caller runs below it and would wait forever for an endless one.
+/// Most rounds the reader reads (a bound, in case the test stalls).
 const READER_ROUNDS: u64 = 4;
 
 /// The reader: whole reads of the 3 MiB fixture file (more than the fs
@@ -124,25 +124,9 @@ fn reader(stop: Arc<AtomicBool>, report: Arc<Report>) -> Result<libipc::thread::
     ok("spawn the reader", t)
 }
 
-/// This thread's priority while it waits for a moment to kill the driver:
-/// below every thread of the load, the driver and the fs server (8 and
-/// up), so it runs only when they all wait, the driver holding the block
-/// requests the fs server sent (they fail with `PeerDied` when it dies).
-/// (The load is bounded, so this thread is never starved for good.)
-const KILLER_PRIORITY: u8 = 7;
-/// Everyone's usual priority.
-const NORMAL_PRIORITY: u8 = 8;
-
 /// Kills the block driver while a writer and a reader keep block requests
 /// in flight.
 pub fn block_driver_restart(fs: &Fs) -> Outcome {
-    ok("lower the priority", libipc::ipc::set_priority(KILLER_PRIORITY))?;
-    let r = kill_driver_under_load(fs);
-    ok("restore the priority", libipc::ipc::set_priority(NORMAL_PRIORITY))?;
-    r
-}
-
-fn kill_driver_under_load(fs: &Fs) -> Outcome {
     let (before, during, after) = ("/out/blk-before.bin", "/out/blk-during.bin", "/out/blk-after.bin");
     mkdir_all(fs, OUT_DIR)?;
     write_content(fs, before, &output(before)?, 64 * 1024)?;
@@ -168,13 +152,15 @@ fn kill_driver_under_load(fs: &Fs) -> Outcome {
             break;
         }
         let old = running("virtio-blk")?;
-        // Right when the fs server says it waits for the driver (see
-        // KILLER_PRIORITY). An interrupt between the check and the kill can
-        // still complete the requests: then the loop kills the restarted
-        // driver again.
+        // Right when the fs server says it waits for the driver, after
+        // letting the driver (and the load) run, so that the driver has
+        // taken the requests rather than left them queued on its channel
+        // (those survive it and need no re-send). If the requests complete
+        // meanwhile, the loop kills the restarted driver again.
         wait_for("a block request in flight", Duration::from_secs(10), || {
             fs.stats().ok().filter(|s| s.disk_in_flight > 0).map(drop)
         })?;
+        libipc::yield_now();
         ok("kill virtio-blk", libipc::init::kill(old.pid))?;
         kills += 1;
         let new = restarted("virtio-blk", &old)?;
