@@ -127,11 +127,14 @@ test: deps
 	echo "make test: $$((SECONDS - start)) s"; \
 	[ $$host -eq 0 ] && [ $$qemu -eq 0 ] && [ $$disk -eq 0 ] && [ $$shell -eq 0 ]
 
+# One test thread: libipc's executor finds the running executor through a
+# process-wide pointer (one executor per process, as in the OS), so tests
+# that each run an executor must not overlap.
 test-host:
 	@mkdir -p $(BUILD)
 	{ status=0; \
-	cargo test --no-fail-fast $(addprefix -p ,$(HOST_CRATES)) || status=$$?; \
-	cargo test --no-fail-fast --lib $(addprefix -p ,$(HOST_LIB_CRATES)) || status=$$?; \
+	cargo test --no-fail-fast $(addprefix -p ,$(HOST_CRATES)) -- --test-threads=1 || status=$$?; \
+	cargo test --no-fail-fast --lib $(addprefix -p ,$(HOST_LIB_CRATES)) -- --test-threads=1 || status=$$?; \
 	exit $$status; } 2>&1 | tee $(BUILD)/host-tests.log
 
 test-qemu: build runner test-disk
