@@ -24,7 +24,7 @@ OUT := $(CARGO_TARGET_DIR)/$(TARGET)/release
 BUILD ?= build
 
 # Crates tested on the host with `cargo test`.
-HOST_CRATES := abi kernel-core runner mkhostile fsfixture fs-proto libipc
+HOST_CRATES := abi kernel-core runner mkhostile fsfixture fs-proto libipc fatcore blk-proto virtio-blk-core
 # Programs whose logic is a library tested on the host; their binary is
 # userspace-only, so only the library and its tests build there (clippy's
 # --all-targets would try the binary and fail).
