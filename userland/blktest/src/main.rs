@@ -23,6 +23,7 @@ extern crate alloc;
 
 mod tests;
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
@@ -86,39 +87,23 @@ fn main(args: Args) -> i32 {
     }
 
     let named: Vec<&str> = args.words_str().filter(|w| !w.contains('=') && *w != "keep").collect();
-    let (mut passed, mut failed) = (0, 0);
-    for &(name, test) in tests::ALL {
-        if !named.is_empty() && !named.contains(&name) {
-            continue;
-        }
-        match test(&ctx) {
-            Ok(()) => {
-                println!("PASS {name}");
-                passed += 1;
-            }
-            Err(why) => {
-                println!("FAIL {name}: {why}");
-                failed += 1;
-            }
-        }
+    let keep = args.contains("keep");
+    if keep {
+        println!("blktest: the scratch region will be left as the tests write it");
     }
-    if args.contains("keep") {
-        println!("blktest: scratch region left as the tests wrote it");
-    } else {
-        match tests::restore(&ctx, &saved) {
-            Ok(()) => {
-                println!("PASS restore");
-                passed += 1;
-            }
-            Err(why) => {
-                println!("FAIL restore: {why}");
-                failed += 1;
-            }
-        }
+    let ctx = &ctx;
+    let chosen = tests::ALL.iter().filter(|(name, _)| named.is_empty() || named.contains(name));
+    let mut steps: Vec<(&str, Step)> =
+        chosen.map(|&(name, test)| (name, Box::new(move || test(ctx)) as Step)).collect();
+    if !keep {
+        // Putting the scratch region back is a step of its own: it can fail.
+        steps.push(("restore", Box::new(|| tests::restore(ctx, &saved))));
     }
-    println!("blktest: {passed} passed, {failed} failed");
-    failed
+    libipc::testing::run("blktest", steps)
 }
+
+/// A step of the run: a test, or restoring the scratch region afterwards.
+type Step<'a> = Box<dyn FnOnce() -> Result<(), String> + 'a>;
 
 /// Reports a failure before any test could run.
 fn fail_early(why: &str) -> i32 {

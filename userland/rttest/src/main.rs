@@ -60,23 +60,12 @@ fn driver() -> i32 {
     let mut children = Vec::new();
     let tests: [Test; 2] =
         [("rttest::concurrent_async_calls", concurrent_async_calls), ("rttest::overrun_reported", overrun_reported)];
-    let (mut passed, mut failed) = (0, 0);
-    for (name, test) in tests {
-        match test(&mut children) {
-            Ok(()) => {
-                passed += 1;
-                println!("PASS {name}");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {name}: {why}");
-            }
-        }
-    }
+    let cell = core::cell::RefCell::new(&mut children);
+    let cell = &cell;
+    let failed = libipc::testing::run("rttest", tests.map(|(name, test)| (name, move || test(&mut cell.borrow_mut()))));
     for c in &children {
         let _ = sys::kill(c.raw());
     }
-    println!("rttest: {passed} passed, {failed} failed");
     failed
 }
 

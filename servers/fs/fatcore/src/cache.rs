@@ -76,6 +76,17 @@ struct Inner {
 }
 
 impl Inner {
+    /// For sector `lba + i`, known not to be cached: `None` if another task
+    /// is loading it (wait for it), else the end `j` of the run of sectors
+    /// from `i` that are neither cached nor busy (at most `n`).
+    fn uncached_run(&self, lba: u64, i: usize, n: usize) -> Option<usize> {
+        let free = |k: usize| !self.index.contains_key(&(lba + k as u64)) && !self.busy.contains_key(&(lba + k as u64));
+        if self.busy.contains_key(&(lba + i as u64)) {
+            return None;
+        }
+        Some((i + 1..n).find(|&j| !free(j)).unwrap_or(n))
+    }
+
     fn touch(&mut self, lba: u64) -> Option<usize> {
         let i = *self.index.get(&lba)?;
         self.tick += 1;
@@ -341,15 +352,7 @@ impl Cache {
                     i += 1;
                     continue;
                 }
-                if s.busy.contains_key(&(lba + i as u64)) {
-                    None
-                } else {
-                    let mut j = i + 1;
-                    while j < n && !s.index.contains_key(&(lba + j as u64)) && !s.busy.contains_key(&(lba + j as u64)) {
-                        j += 1;
-                    }
-                    Some(j)
-                }
+                s.uncached_run(lba, i, n)
             };
             match end {
                 None => BusyWait { cache: self, lba: lba + i as u64 }.await,
@@ -387,15 +390,7 @@ impl Cache {
                     i += 1;
                     continue;
                 }
-                if s.busy.contains_key(&(lba + i as u64)) {
-                    None
-                } else {
-                    let mut j = i + 1;
-                    while j < n && !s.index.contains_key(&(lba + j as u64)) && !s.busy.contains_key(&(lba + j as u64)) {
-                        j += 1;
-                    }
-                    Some(j)
-                }
+                s.uncached_run(lba, i, n)
             };
             match end {
                 None => BusyWait { cache: self, lba: lba + i as u64 }.await,

@@ -72,23 +72,10 @@ fn main(args: Args) -> i32 {
         ("examples::kv_leases", kv_leases),
         ("examples::kv_async", kv_async),
     ];
-    let (mut passed, mut failed) = (0, 0);
-    for (name, test) in tests {
-        match test() {
-            Ok(()) => {
-                passed += 1;
-                println!("PASS {name}");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {name}: {why}");
-            }
-        }
-    }
+    let failed = libipc::testing::run("examples", tests);
     for s in &servers {
         let _ = sys::kill(s.raw());
     }
-    println!("examples: {passed} passed, {failed} failed");
     failed
 }
 
