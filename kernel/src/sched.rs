@@ -79,7 +79,6 @@ impl Kernel {
 
     /// Accounts one timer tick: ends due waits, ages the time slice.
     pub fn tick(&mut self) {
-        self.stats.timer_ticks += 1;
         let now = time::uptime_ns();
         while let Some(&(deadline, id)) = self.sleepers.first() {
             if deadline > now {

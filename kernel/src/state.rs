@@ -21,7 +21,6 @@ pub struct Stats {
     pub scheduler_invocations: u64,
     /// Times the CPU moved from one thread to another.
     pub context_switches: u64,
-    pub timer_ticks: u64,
 }
 
 pub struct Kernel {
@@ -81,7 +80,7 @@ impl Kernel {
             initrd: &[],
             test_mode: false,
             init: None,
-            stats: Stats { syscalls: 0, scheduler_invocations: 0, context_switches: 0, timer_ticks: 0 },
+            stats: Stats { syscalls: 0, scheduler_invocations: 0, context_switches: 0 },
             channels: Arena::new(MAX_CHANNELS),
             ipc_counters: IpcCounters { fast_sends: 0, fast_replies: 0, slow_sends: 0, pulses: 0, async_sends: 0 },
             async_inflight: Arena::new(MAX_INFLIGHT),
