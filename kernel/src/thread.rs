@@ -3,7 +3,7 @@
 //! sit on no queue the scheduler scans.
 
 use crate::arch::trap::TrapFrame;
-use crate::ipc::ChannelId;
+use crate::ipc::{copy::PageCache, ChannelId};
 use crate::process::Handle;
 use abi::ipc::{Lease, MAX_LEASES};
 use alloc::vec::Vec;
@@ -92,6 +92,9 @@ pub struct IpcState {
     pub recv_buf: Range,
     /// Sequence number of the current send (part of its receive id).
     pub seq: u32,
+    /// The page of `recv_buf` and of `reply` the fast path last copied to.
+    pub recv_page: PageCache,
+    pub reply_page: PageCache,
 }
 
 impl Thread {

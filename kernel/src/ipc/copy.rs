@@ -48,17 +48,62 @@ pub fn resolve_fast(root: u64, virt: u64, writable: bool) -> Option<*mut u8> {
     Some((hhdm + (leaf & kcore::paging::ADDR_MASK) + (virt & (PAGE_SIZE - 1))) as *mut u8)
 }
 
+/// One translation the IPC fast path remembers in a thread between calls:
+/// user page `vpage` of the thread's own space is mapped writable at HHDM
+/// address `kpage`. It holds while the mapping epoch (bumped by every unmap,
+/// protect and address-space teardown) is still `epoch`; servers receive
+/// into, and clients take replies in, the same buffer call after call, so
+/// the page walk happens once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageCache {
+    vpage: u64,
+    kpage: u64,
+    epoch: u64,
+}
+
 /// Copies `len` bytes from `src` in the *current* address space to `dst`
 /// in the space rooted at `dst_root` (the fast path's case: the sender is
-/// the running thread). The source is read through the faulting-copy
-/// routine, the destination resolved page by page.
-#[inline]
-pub fn copy_from_current(src: u64, dst_root: u64, dst: u64, len: u64) -> Result<(), CopyFault> {
+/// the running thread). `cache` belongs to the destination thread and
+/// remembers its page. The source is read through the faulting-copy
+/// routine.
+#[inline(always)]
+pub fn copy_from_current(src: u64, dst_root: u64, dst: u64, len: u64, cache: &mut PageCache) -> Result<(), CopyFault> {
+    let offset = dst % PAGE_SIZE;
+    let hit = cache.vpage == dst - offset
+        && cache.epoch == crate::process::address_space::mapping_epoch()
+        && offset + len <= PAGE_SIZE;
+    if !hit {
+        return copy_from_current_walking(src, dst_root, dst, len, cache);
+    }
+    let to = (cache.kpage + offset) as *mut u8;
+    // SAFETY: the cached page was a writable user frame of the destination
+    // space when resolved, and no mapping anywhere has been removed or
+    // downgraded since (the epoch is unchanged), so it still is; the range
+    // stays inside it. The source is a validated user range of the current
+    // space; a fault in it is recovered by the copy routine.
+    unsafe { crate::arch::usercopy::copy(to, src as *const u8, len as usize) }.map_err(|_| CopyFault::Source)
+}
+
+/// `copy_from_current` resolving every destination page; remembers the
+/// first in `cache`.
+#[inline(never)]
+fn copy_from_current_walking(
+    src: u64,
+    dst_root: u64,
+    dst: u64,
+    len: u64,
+    cache: &mut PageCache,
+) -> Result<(), CopyFault> {
+    let epoch = crate::process::address_space::mapping_epoch();
     let mut done = 0;
     while done < len {
         let d = dst + done;
         let n = (PAGE_SIZE - d % PAGE_SIZE).min(len - done);
         let to = resolve_fast(dst_root, d, true).ok_or(CopyFault::Destination)?;
+        if done == 0 {
+            let offset = d % PAGE_SIZE;
+            *cache = PageCache { vpage: d - offset, kpage: to as u64 - offset, epoch };
+        }
         // SAFETY: `to..to + n` lies in one writable user frame of a live
         // space (checked above, under the kernel lock); the source is a
         // validated user range of the current space, and a fault in it is

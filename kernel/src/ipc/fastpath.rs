@@ -58,17 +58,18 @@ pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
     }
     let receiver = channel.receivers.front()?;
     let ready = k.runq.highest();
-    let seq = k.next_seq;
     let (c, r) = k.threads.get2_mut(me, receiver)?;
+    let (c, r) = (&mut **c, &mut **r);
     let buf = r.ipc.recv_buf;
     if buf.len < msg_len || r.timeout_armed || ready.is_some_and(|p| p > r.priority.max(c.priority)) {
         return None;
     }
     if msg_len > 0 {
-        copy::copy_from_current(msg_ptr, r.root, buf.addr, msg_len).ok()?;
+        copy::copy_from_current(msg_ptr, r.root, buf.addr, msg_len, &mut r.ipc.recv_page).ok()?;
     }
 
     // Point of no return.
+    let seq = k.next_seq;
     c.ipc.seq = seq;
     c.state = State::Blocked(Blocked::Reply { server: r.process });
     c.ipc.msg = Range { addr: msg_ptr, len: msg_len };
@@ -87,7 +88,7 @@ pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
     r.slice_left = crate::sched::SLICE_TICKS;
     let next = Switch { frame: &r.frame, root: r.root, io_privileged: r.io_privileged };
     k.next_seq = (seq + 1) & super::SEQ_MASK;
-    k.channels.get_mut(ch)?.receivers.pop_front();
+    channel.receivers.pop_front();
     k.current = Some(receiver);
     k.ipc_counters.fast_sends += 1;
     Some(next)
@@ -116,6 +117,7 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
     }
     let ready = k.runq.highest();
     let (s, c) = k.threads.get2_mut(me, client)?;
+    let (s, c) = (&mut **s, &mut **c);
     if !matches!(c.state, State::Blocked(Blocked::Reply { server }) if server == process)
         || c.timeout_armed
         || len > c.ipc.reply.len
@@ -124,7 +126,7 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
         return None;
     }
     if len > 0 {
-        copy::copy_from_current(reply_ptr, c.root, c.ipc.reply.addr, len).ok()?;
+        copy::copy_from_current(reply_ptr, c.root, c.ipc.reply.addr, len, &mut c.ipc.reply_page).ok()?;
     }
 
     // Point of no return.
@@ -138,7 +140,7 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
     c.state = State::Running;
     c.slice_left = crate::sched::SLICE_TICKS;
     let next = Switch { frame: &c.frame, root: c.root, io_privileged: c.io_privileged };
-    let _ = k.channels.get_mut(ch)?.receivers.push_back(me);
+    let _ = channel.receivers.push_back(me);
     k.current = Some(client);
     k.ipc_counters.fast_replies += 1;
     Some(next)

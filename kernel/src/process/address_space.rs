@@ -7,7 +7,24 @@
 use crate::arch::cpu;
 use crate::mm::{frames, paging::HhdmMemory, phys_to_virt, PAGE_SIZE};
 use abi::{prot, Error, USER_END, USER_START};
+use core::sync::atomic::{AtomicU64, Ordering};
 use kcore::paging::{flags, MapError, PageMemory, PageTables};
+
+/// Counts removals and downgrades of user mappings in any space. A
+/// translation remembered at one value stays true until it moves (see
+/// `ipc::copy::PageCache`); it starts at 1 so a zeroed cache never matches.
+static MAPPING_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// The current mapping epoch.
+#[inline(always)]
+pub fn mapping_epoch() -> u64 {
+    MAPPING_EPOCH.load(Ordering::Relaxed)
+}
+
+/// A user mapping was removed or lost rights: remembered translations die.
+fn mappings_changed() {
+    MAPPING_EPOCH.fetch_add(1, Ordering::Relaxed);
+}
 
 /// A PTE bit (available to software) marking frames the space does not own.
 pub const BORROWED: u64 = 1 << 9;
@@ -116,6 +133,7 @@ impl AddressSpace {
         let f = user_flags(prot::READ | prot::WRITE);
         for i in 0..pages as u64 {
             if let Err(e) = self.tables.map(&mut HhdmMemory, addr + i * PAGE_SIZE, phys + i * PAGE_SIZE, f) {
+                mappings_changed();
                 for j in 0..i {
                     let _ = self.tables.unmap(&mut HhdmMemory, addr + j * PAGE_SIZE);
                     cpu::invlpg(addr + j * PAGE_SIZE);
@@ -136,6 +154,7 @@ impl AddressSpace {
         match self.tables.unmap(&mut HhdmMemory, virt) {
             Ok(frame) => {
                 cpu::invlpg(virt);
+                mappings_changed();
                 if f & BORROWED == 0 {
                     let _ = frames::free(frame);
                     self.pages -= 1;
@@ -173,6 +192,7 @@ impl AddressSpace {
         }
         let len = check_user_range(addr, len)?;
         self.check_all_mapped(addr, len)?;
+        mappings_changed();
         for i in 0..len / PAGE_SIZE {
             let v = addr + i * PAGE_SIZE;
             let borrowed = self.tables.translate(&mut HhdmMemory, v).map_or(0, |(_, f)| f & BORROWED);
@@ -207,6 +227,7 @@ impl Drop for AddressSpace {
     /// root. The caller must not be running on this space (CR3).
     fn drop(&mut self) {
         debug_assert!(cpu::read_cr3() != self.tables.root, "dropping the live address space");
+        mappings_changed();
         self.tables.clear_lower_half(
             &mut HhdmMemory,
             |_, entry| {
