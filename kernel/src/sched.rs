@@ -193,7 +193,9 @@ pub fn switch_to(mut k: Guard, next: ThreadId) -> ! {
     }
     let t = k.threads.get(next).expect("switching to a dead thread");
     let (frame, process, cr3) = (&t.frame as *const TrapFrame, t.process, t.root);
-    k.switch_io_bitmap(process);
+    if t.io_privileged || k.io_bitmap_on {
+        k.switch_io_bitmap(process);
+    }
     drop(k);
     // SAFETY: `frame` is inside a boxed, live thread whose process owns
     // `cr3`; the lock is released and nothing on the kernel stack needs

@@ -50,10 +50,11 @@ pub struct Received {
 }
 
 impl Kernel {
-    /// The page tables of `thread`'s process.
+    /// The page tables of `thread`'s process. A thread in the arena always
+    /// belongs to a process whose space is alive: `end_process` frees its
+    /// threads (and, with its handles, any exited ones) before the space.
     pub fn tables_of(&self, thread: ThreadId) -> Option<PageTables> {
-        let t = self.threads.get(thread)?;
-        self.processes.get(t.process)?.space.as_ref().map(|s| s.tables)
+        self.threads.get(thread).map(|t| PageTables { root: t.root })
     }
 
     /// Writes a receive result into `thread`'s saved registers.
@@ -82,8 +83,7 @@ impl Kernel {
     /// the client reply-blocked. Does not change the receiver's state.
     fn deliver(&mut self, client: ThreadId, receiver: ThreadId) -> Result<(), DeliveryError> {
         let c = self.threads.get(client).ok_or(DeliveryError::Sender(Error::PeerDied))?;
-        let (msg, handle, client_process, client_priority, seq) =
-            (c.ipc.msg, c.ipc.handle, c.process, c.priority, c.ipc.seq);
+        let (msg, handle, client_priority, seq) = (c.ipc.msg, c.ipc.handle, c.priority, c.ipc.seq);
         let r = self.threads.get(receiver).ok_or(DeliveryError::Receiver(Error::BadState))?;
         let (buf, server) = (r.ipc.recv_buf, r.process);
         if msg.len > buf.len {
@@ -99,26 +99,17 @@ impl Kernel {
             Some(h) => self.give_handle(receiver, h).map_err(DeliveryError::Sender)?,
             None => 0,
         };
-        let pid = self.processes.get(client_process).map_or(0, |p| p.pid);
-        self.set_received(
-            receiver,
-            &Received {
-                rcvid: rcvid_of(client, seq),
-                len: msg.len,
-                kind: Kind::Message,
-                word: pid,
-                value: 0,
-                handle: handle_value,
-            },
-        );
-        if let Some(c) = self.thread(client) {
-            c.state = State::Blocked(Blocked::Reply { server });
-            c.ipc.handle = None;
-        }
+        let Some((c, r)) = self.threads.get2_mut(client, receiver) else { return Ok(()) };
+        r.frame.rax = rcvid_of(client, seq);
+        r.frame.rdx = msg.len;
+        r.frame.rdi = Kind::Message as u64;
+        r.frame.rsi = c.pid;
+        r.frame.r8 = 0;
+        r.frame.r9 = handle_value;
+        c.state = State::Blocked(Blocked::Reply { server });
+        c.ipc.handle = None;
         // Priority inheritance: serve the client at least at its priority.
-        if let Some(r) = self.thread(receiver) {
-            r.priority = r.base_priority.max(client_priority);
-        }
+        r.priority = r.base_priority.max(client_priority);
         Ok(())
     }
 
