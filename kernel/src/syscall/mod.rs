@@ -59,24 +59,25 @@ pub extern "C" fn syscall_from_user(frame: *const TrapFrame) -> ! {
     // borrow the thread (and so the frame) mutably.
     let args = Args::from_frame(unsafe { &*frame });
     let result = dispatch(&mut k, &args);
-    if let Ok(Next::Reschedule) = result {
-        sched::resume(k);
-    }
-    let resched = k.need_resched;
-    let t = k.cur();
+    // The caller may have ended (it killed its own process, say): then
+    // someone else runs.
+    let caller = match result {
+        Ok(Next::Reschedule) => None,
+        _ => k.current.and_then(|id| k.threads.get_mut(id)),
+    };
+    let Some(t) = caller else { sched::resume(k) };
     match result {
-        Ok(Next::Reschedule) => {}
         Ok(Next::Return(rax, rdx)) => {
             t.frame.rax = rax;
             t.frame.rdx = rdx;
         }
         Err(e) => t.frame.rax = e.to_raw() as u64,
-        Ok(Next::Continue) => {}
+        Ok(Next::Continue | Next::Reschedule) => {}
     }
     // The caller carries on: same thread, same address space, and the TSS
     // and per-CPU block already point at its frame.
     let frame = &t.frame as *const TrapFrame;
-    if resched {
+    if k.need_resched {
         sched::resume(k);
     }
     drop(k);
