@@ -22,11 +22,11 @@ use abi::Error;
 use kcore::paging::PageTables;
 
 /// Everything a send carries besides the channel.
-pub struct Outgoing {
+pub struct Outgoing<'a> {
     pub msg: Range,
     pub reply: Range,
-    pub leases: [Lease; MAX_LEASES],
-    pub lease_count: usize,
+    /// At most `MAX_LEASES` (the system call checked).
+    pub leases: &'a [Lease],
     pub handle: Option<Handle>,
     pub timeout_ns: u64,
 }
@@ -114,7 +114,7 @@ impl Kernel {
     }
 
     /// The current thread sends on channel `ch` and waits for the reply.
-    pub fn ipc_send(&mut self, ch: ChannelId, out: Outgoing) -> Result<Next, Error> {
+    pub fn ipc_send(&mut self, ch: ChannelId, out: &Outgoing<'_>) -> Result<Next, Error> {
         let me = self.current.ok_or(Error::BadState)?;
         let channel = self.channels.get(ch).ok_or(Error::PeerDied)?;
         if !channel.alive {
@@ -125,8 +125,11 @@ impl Kernel {
         t.ipc.seq = seq;
         t.ipc.msg = out.msg;
         t.ipc.reply = out.reply;
-        t.ipc.leases = out.leases;
-        t.ipc.lease_count = out.lease_count;
+        let n = out.leases.len().min(MAX_LEASES);
+        if n > 0 {
+            t.ipc.leases[..n].copy_from_slice(&out.leases[..n]);
+        }
+        t.ipc.lease_count = n;
         t.ipc.handle = out.handle;
         if out.timeout_ns != 0 {
             let deadline = crate::arch::time::uptime_ns().saturating_add(out.timeout_ns);

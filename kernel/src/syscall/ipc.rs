@@ -90,20 +90,22 @@ pub fn send(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     let ch = connection(k, conn)?;
     let msg = message(msg_ptr, msg_len)?;
     let reply = range(reply_ptr, reply_cap.min(MAX_MESSAGE as u64))?;
-    let mut out =
-        Outgoing { msg, reply, leases: [Lease::default(); MAX_LEASES], lease_count: 0, handle: None, timeout_ns: 0 };
+    let mut out = Outgoing { msg, reply, leases: &[], handle: None, timeout_ns: 0 };
+    // Filled (and zeroed) only when options are given: most sends carry none.
+    let mut leases: [Lease; MAX_LEASES];
     if options != 0 {
+        leases = [Lease::default(); MAX_LEASES];
         let mut raw = [0u8; core::mem::size_of::<SendOptions>()];
         UserSlice::new(options, raw.len() as u64)?.read(&mut raw)?;
         let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
-        let (leases, count, handle, timeout) = (word(0), word(1), word(2), word(3));
+        let (lease_table, count, handle, timeout) = (word(0), word(1), word(2), word(3));
         if count as usize > MAX_LEASES {
             return Err(Error::BadArgument);
         }
         let mut lraw = [0u8; MAX_LEASES * 24];
         let lraw = &mut lraw[..count as usize * 24];
-        UserSlice::new(leases, count * 24)?.read(lraw)?;
-        for (slot, chunk) in out.leases.iter_mut().zip(lraw.chunks_exact(24)) {
+        UserSlice::new(lease_table, count * 24)?.read(lraw)?;
+        for (slot, chunk) in leases.iter_mut().zip(lraw.chunks_exact(24)) {
             let w = |i: usize| u64::from_le_bytes(chunk[i * 8..i * 8 + 8].try_into().unwrap_or_default());
             let l = Lease { addr: w(0), len: w(1), rights: w(2) };
             if l.rights & !(abi::ipc::lease::READ | abi::ipc::lease::WRITE) != 0 {
@@ -112,11 +114,11 @@ pub fn send(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
             UserSlice::new(l.addr, l.len)?;
             *slot = l;
         }
-        out.lease_count = count as usize;
+        out.leases = &leases[..count as usize];
         out.handle = transferable(k, handle)?;
         out.timeout_ns = timeout;
     }
-    k.ipc_send(ch, out)
+    k.ipc_send(ch, &out)
 }
 
 pub fn receive(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
