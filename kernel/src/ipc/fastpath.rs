@@ -25,10 +25,14 @@ pub struct Switch {
     pub io_privileged: bool,
 }
 
-/// `[addr, addr + len)` lies in user space (an empty range always does).
+/// `[addr, addr + len)` lies in user space, for `len <= MAX`: one compare
+/// (an address below `USER_START` wraps to a huge offset). Unlike the
+/// general path, an empty range must also point into user space; one that
+/// does not simply takes the general path.
 #[inline(always)]
 fn user_range(addr: u64, len: u64) -> bool {
-    len == 0 || (addr >= USER_START && addr.checked_add(len).is_some_and(|end| end <= USER_END))
+    debug_assert!(len <= MAX);
+    addr.wrapping_sub(USER_START) <= USER_END - USER_START - len
 }
 
 /// `send(conn, msg, len, reply, cap, 0)` straight to a waiting receiver.
