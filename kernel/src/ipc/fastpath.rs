@@ -25,14 +25,13 @@ pub struct Switch {
     pub io_privileged: bool,
 }
 
-/// `[addr, addr + len)` lies in user space, for `len <= MAX`: one compare
-/// (an address below `USER_START` wraps to a huge offset). Unlike the
-/// general path, an empty range must also point into user space; one that
-/// does not simply takes the general path.
+/// `[addr, addr + len)` lies in user space (an empty range always does:
+/// empty slices carry dangling pointers), for `len <= MAX`: an address below
+/// `USER_START` wraps to a huge offset, so one compare covers both ends.
 #[inline(always)]
 fn user_range(addr: u64, len: u64) -> bool {
     debug_assert!(len <= MAX);
-    addr.wrapping_sub(USER_START) <= USER_END - USER_START - len
+    len == 0 || addr.wrapping_sub(USER_START) <= USER_END - USER_START - len
 }
 
 /// `send(conn, msg, len, reply, cap, 0)` straight to a waiting receiver.
