@@ -3,7 +3,7 @@
 //! sit on no queue the scheduler scans.
 
 use crate::arch::trap::TrapFrame;
-use crate::ipc::{copy::PageCache, ChannelId};
+use crate::ipc::{copy::PageCache, fastpath::HandleMemo, ChannelId};
 use crate::process::Handle;
 use abi::ipc::{Lease, MAX_LEASES};
 use alloc::vec::Vec;
@@ -95,6 +95,10 @@ pub struct IpcState {
     /// The page of `recv_buf` and of `reply` the fast path last copied to.
     pub recv_page: PageCache,
     pub reply_page: PageCache,
+    /// The connection it last sent on and the channel it last received on
+    /// through the fast path.
+    pub send_memo: HandleMemo,
+    pub recv_memo: HandleMemo,
 }
 
 impl Thread {

@@ -70,7 +70,7 @@ pub struct PageCache {
 pub fn copy_from_current(src: u64, dst_root: u64, dst: u64, len: u64, cache: &mut PageCache) -> Result<(), CopyFault> {
     let offset = dst % PAGE_SIZE;
     let hit = cache.vpage == dst - offset
-        && cache.epoch == crate::process::address_space::mapping_epoch()
+        && cache.epoch == crate::process::epochs::MAPPINGS.get()
         && offset + len <= PAGE_SIZE;
     if !hit {
         return copy_from_current_walking(src, dst_root, dst, len, cache);
@@ -94,7 +94,7 @@ fn copy_from_current_walking(
     len: u64,
     cache: &mut PageCache,
 ) -> Result<(), CopyFault> {
-    let epoch = crate::process::address_space::mapping_epoch();
+    let epoch = crate::process::epochs::MAPPINGS.get();
     let mut done = 0;
     while done < len {
         let d = dst + done;

@@ -7,9 +7,9 @@
 //! allocation, no run-queue operation, no scheduler, and each object is
 //! looked up once.
 
-use super::{copy, rcvid_of};
+use super::{copy, rcvid_of, ChannelId};
 use crate::arch::trap::TrapFrame;
-use crate::process::Object;
+use crate::process::{epochs, Object};
 use crate::state::Kernel;
 use crate::thread::{Blocked, Range, State};
 use abi::ipc::{rights, unpack_status_len, Kind, MAX_MESSAGE};
@@ -23,6 +23,18 @@ pub struct Switch {
     pub root: u64,
     /// Whether its process may use I/O ports (the TSS bitmap must follow).
     pub io_privileged: bool,
+}
+
+/// A handle the fast path resolved for a thread — a connection it sends on
+/// or a channel it receives on, its kind and right already checked — kept
+/// while no handle has been removed from any table (`epochs::HANDLES`):
+/// handle entries never change in place, so until a removal the value still
+/// names the same channel with the same rights.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HandleMemo {
+    value: u64,
+    channel: ChannelId,
+    epoch: u64,
 }
 
 /// `[addr, addr + len)` lies in user space (an empty range always does:
@@ -52,11 +64,22 @@ pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
         return None;
     }
     let me = k.current?;
-    let process = k.threads.get(me)?.process;
-    let h = *k.processes.get(process)?.handles.get(conn).ok()?;
-    let Object::Connection(ch) = h.object else { return None };
+    let epoch = epochs::HANDLES.get();
+    let t = &mut **k.threads.get_mut(me)?;
+    let memo = t.ipc.send_memo;
+    let ch = if memo.value == conn && memo.epoch == epoch {
+        memo.channel
+    } else {
+        let h = *k.processes.get(t.process)?.handles.get(conn).ok()?;
+        let Object::Connection(ch) = h.object else { return None };
+        if h.rights & rights::SEND == 0 {
+            return None;
+        }
+        t.ipc.send_memo = HandleMemo { value: conn, channel: ch, epoch };
+        ch
+    };
     let channel = k.channels.get_mut(ch)?;
-    if h.rights & rights::SEND == 0 || !channel.alive {
+    if !channel.alive {
         return None;
     }
     let receiver = channel.receivers.front()?;
@@ -75,7 +98,6 @@ pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
     let seq = k.next_seq;
     c.ipc.seq = seq;
     c.state = State::Blocked(Blocked::Reply { server: r.process });
-    c.ipc.msg = Range { addr: msg_ptr, len: msg_len };
     c.ipc.reply = Range { addr: reply_ptr, len: reply_cap };
     c.ipc.lease_count = 0;
     c.ipc.handle = None;
@@ -111,11 +133,22 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
     }
     let client = k.client_of(rcvid)?;
     let me = k.current?;
-    let process = k.threads.get(me)?.process;
-    let h = *k.processes.get(process)?.handles.get(chan).ok()?;
-    let Object::Channel(ch) = h.object else { return None };
+    let epoch = epochs::HANDLES.get();
+    let t = &mut **k.threads.get_mut(me)?;
+    let (process, memo) = (t.process, t.ipc.recv_memo);
+    let ch = if memo.value == chan && memo.epoch == epoch {
+        memo.channel
+    } else {
+        let h = *k.processes.get(process)?.handles.get(chan).ok()?;
+        let Object::Channel(ch) = h.object else { return None };
+        if h.rights & rights::RECEIVE == 0 {
+            return None;
+        }
+        t.ipc.recv_memo = HandleMemo { value: chan, channel: ch, epoch };
+        ch
+    };
     let channel = k.channels.get_mut(ch)?;
-    if h.rights & rights::RECEIVE == 0 || !channel.alive || !channel.pending.is_empty() || channel.receivers.is_full() {
+    if !channel.alive || !channel.pending.is_empty() || channel.receivers.is_full() {
         return None;
     }
     let ready = k.runq.highest();

@@ -7,23 +7,11 @@
 use crate::arch::cpu;
 use crate::mm::{frames, paging::HhdmMemory, phys_to_virt, PAGE_SIZE};
 use abi::{prot, Error, USER_END, USER_START};
-use core::sync::atomic::{AtomicU64, Ordering};
 use kcore::paging::{flags, MapError, PageMemory, PageTables};
-
-/// Counts removals and downgrades of user mappings in any space. A
-/// translation remembered at one value stays true until it moves (see
-/// `ipc::copy::PageCache`); it starts at 1 so a zeroed cache never matches.
-static MAPPING_EPOCH: AtomicU64 = AtomicU64::new(1);
-
-/// The current mapping epoch.
-#[inline(always)]
-pub fn mapping_epoch() -> u64 {
-    MAPPING_EPOCH.load(Ordering::Relaxed)
-}
 
 /// A user mapping was removed or lost rights: remembered translations die.
 fn mappings_changed() {
-    MAPPING_EPOCH.fetch_add(1, Ordering::Relaxed);
+    super::epochs::MAPPINGS.bump();
 }
 
 /// A PTE bit (available to software) marking frames the space does not own.

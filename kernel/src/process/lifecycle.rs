@@ -174,6 +174,7 @@ impl Kernel {
         let threads = core::mem::take(&mut p.threads);
         let space = p.space.take();
         let mut handles = core::mem::replace(&mut p.handles, HandleTable::new(0));
+        super::epochs::HANDLES.bump();
         let waiters = core::mem::take(&mut p.waiters);
         let (pid, name) = (p.pid, p.name.clone());
 

@@ -2,6 +2,7 @@
 //! of the system needs to know when it ends (its status, who waits for it).
 
 pub mod address_space;
+pub mod epochs;
 pub mod lifecycle;
 pub mod loader;
 

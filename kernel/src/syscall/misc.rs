@@ -38,6 +38,7 @@ pub fn handle_close(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     let process = k.cur().process;
     let p = k.processes.get_mut(process).ok_or(Error::BadState)?;
     let handle = p.handles.remove(args.a[0]).map_err(|_| Error::BadHandle)?;
+    crate::process::epochs::HANDLES.bump();
     k.release(handle.object);
     Ok(Next::Return(0, 0))
 }

@@ -10,7 +10,7 @@
 //! known kernel bugs in `known.rs` run only when named.
 //!
 //! The unsafe blocks: `irq.rs`'s access to the RTC's two ports, and
-//! `page_cache.rs` handing the kernel a buffer address that is unmapped.
+//! `remembered.rs` handing the kernel a buffer address that is unmapped.
 //!
 //! `irq_pulse` needs, from its spawner (init), copies of the I/O port handle
 //! as `first_handle(0)` and of interrupt line 8 (the RTC) as
@@ -28,12 +28,12 @@ mod irq;
 mod known;
 mod leaks;
 mod leases;
-mod page_cache;
 mod paths;
 mod priority;
 #[path = "../../ipcpeer/src/proto.rs"]
 mod proto;
 mod pulses;
+mod remembered;
 mod security;
 mod sizes;
 
@@ -52,7 +52,8 @@ const TESTS: &[Test] = &[
     ("sizes_roundtrip", sizes::sizes_roundtrip),
     ("fast_path", paths::fast_path),
     ("slow_path_order", paths::slow_path_order),
-    ("unmapped_receive_buffer", page_cache::unmapped_receive_buffer),
+    ("unmapped_receive_buffer", remembered::unmapped_receive_buffer),
+    ("closed_connection", remembered::closed_connection),
     ("leases", leases::leases),
     ("pulses", pulses::pulses),
     ("async_send", asynchronous::async_send),

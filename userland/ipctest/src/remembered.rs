@@ -1,11 +1,14 @@
-//! The fast path remembers the page a thread last received into (so it does
-//! not walk page tables on every message). This checks that the memory is
-//! forgotten when it is unmapped: a receive into a buffer whose page is gone
-//! must fail with `BadAddress`, not land in the freed frame.
+//! The fast path remembers, per thread, the page it last received into and
+//! the handles it last sent and received on, so it neither walks page tables
+//! nor decodes handles on every message. These tests check that the memory
+//! is forgotten when the thing remembered goes away: a receive into an
+//! unmapped buffer fails with `BadAddress` (not landing in the freed frame),
+//! and a send on a closed connection fails with `BadHandle`.
 
 use core::time::Duration;
 
 use libipc::abi::{prot, Error, Syscall};
+use libipc::ipc::raw::LeaseTable;
 use libipc::ipc::{raw, Channel, Received};
 use libipc::{thread, Mapping};
 
@@ -62,5 +65,43 @@ pub fn unmapped_receive_buffer() -> Outcome {
     }
     let code = ok("join", server.join())?;
     ensure!(code == 0, "server thread failed at step {code} (5: the unmapped buffer was written)");
+    Ok(())
+}
+
+pub fn closed_connection() -> Outcome {
+    let ch = ok("channel_create", Channel::create())?;
+    let conn = ok("connect", ch.connect())?;
+    let control = ok("connect", ch.connect())?;
+    // Answers every message until one says "stop".
+    let server = thread::spawn(move || {
+        let mut buf = [0u8; 8];
+        loop {
+            let Ok(Received::Message(r)) = ch.receive(&mut buf) else { return 1 };
+            if libipc::ipc::reply(r.rcvid, 0, &[]).is_err() {
+                return 2;
+            }
+            if buf[..r.len] == *b"stop" {
+                return 0;
+            }
+        }
+    });
+    let server = ok("thread spawn", server)?;
+    libipc::sleep(SETTLE);
+    let before = stats()?;
+    ok("send", conn.send(b"hello", &mut [0u8; 8]))?;
+    let fast = stats()?.fast_sends - before.fast_sends;
+    ensure!(fast == 1, "the first send took the general path ({fast} fast sends)");
+    let value = conn.handle().raw();
+    drop(conn);
+    libipc::sleep(SETTLE);
+    let after_close = raw::send(value, b"again", &mut [0u8; 8], &LeaseTable::new(), 0, 0);
+    ok("stop", control.send(b"stop", &mut [0u8; 8]))?;
+    let code = ok("join", server.join())?;
+    ensure!(code == 0, "server thread failed at step {code}");
+    ensure!(
+        matches!(after_close, Err(Error::BadHandle)),
+        "a send on the closed connection gave {:?}, expected BadHandle",
+        after_close.map(|r| r.status)
+    );
     Ok(())
 }
