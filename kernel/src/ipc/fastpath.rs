@@ -25,16 +25,30 @@ pub struct Switch {
     pub io_privileged: bool,
 }
 
-/// A handle the fast path resolved for a thread — a connection it sends on
-/// or a channel it receives on, its kind and right already checked — kept
-/// while no handle has been removed from any table (`epochs::HANDLES`):
-/// handle entries never change in place, so until a removal the value still
-/// names the same channel with the same rights.
+/// A handle resolved for a thread — a connection it sends on or a channel
+/// it receives on, its kind and right already checked — kept while no
+/// handle has been removed from any table (`epochs::HANDLES`): handle
+/// entries never change in place, so until a removal the value still names
+/// the same channel with the same rights.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HandleMemo {
     value: u64,
     channel: ChannelId,
     epoch: u64,
+}
+
+impl HandleMemo {
+    /// The channel behind handle `value`, if this is its memo and still true.
+    #[inline(always)]
+    pub fn get(&self, value: u64) -> Option<ChannelId> {
+        (self.value == value && self.epoch == epochs::HANDLES.get()).then_some(self.channel)
+    }
+
+    /// Remembers that `value` names `channel` (with the right checked).
+    #[inline(always)]
+    pub fn new(value: u64, channel: ChannelId) -> Self {
+        HandleMemo { value, channel, epoch: epochs::HANDLES.get() }
+    }
 }
 
 /// `[addr, addr + len)` lies in user space (an empty range always does:
@@ -64,19 +78,18 @@ pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
         return None;
     }
     let me = k.current?;
-    let epoch = epochs::HANDLES.get();
     let t = &mut **k.threads.get_mut(me)?;
-    let memo = t.ipc.send_memo;
-    let ch = if memo.value == conn && memo.epoch == epoch {
-        memo.channel
-    } else {
-        let h = *k.processes.get(t.process)?.handles.get(conn).ok()?;
-        let Object::Connection(ch) = h.object else { return None };
-        if h.rights & rights::SEND == 0 {
-            return None;
+    let ch = match t.ipc.send_memo.get(conn) {
+        Some(ch) => ch,
+        None => {
+            let h = *k.processes.get(t.process)?.handles.get(conn).ok()?;
+            let Object::Connection(ch) = h.object else { return None };
+            if h.rights & rights::SEND == 0 {
+                return None;
+            }
+            t.ipc.send_memo = HandleMemo::new(conn, ch);
+            ch
         }
-        t.ipc.send_memo = HandleMemo { value: conn, channel: ch, epoch };
-        ch
     };
     let channel = k.channels.get_mut(ch)?;
     if !channel.alive {
@@ -133,19 +146,19 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
     }
     let client = k.client_of(rcvid)?;
     let me = k.current?;
-    let epoch = epochs::HANDLES.get();
     let t = &mut **k.threads.get_mut(me)?;
-    let (process, memo) = (t.process, t.ipc.recv_memo);
-    let ch = if memo.value == chan && memo.epoch == epoch {
-        memo.channel
-    } else {
-        let h = *k.processes.get(process)?.handles.get(chan).ok()?;
-        let Object::Channel(ch) = h.object else { return None };
-        if h.rights & rights::RECEIVE == 0 {
-            return None;
+    let process = t.process;
+    let ch = match t.ipc.recv_memo.get(chan) {
+        Some(ch) => ch,
+        None => {
+            let h = *k.processes.get(process)?.handles.get(chan).ok()?;
+            let Object::Channel(ch) = h.object else { return None };
+            if h.rights & rights::RECEIVE == 0 {
+                return None;
+            }
+            t.ipc.recv_memo = HandleMemo::new(chan, ch);
+            ch
         }
-        t.ipc.recv_memo = HandleMemo { value: chan, channel: ch, epoch };
-        ch
     };
     let channel = k.channels.get_mut(ch)?;
     if !channel.alive || !channel.pending.is_empty() || channel.receivers.is_full() {

@@ -3,7 +3,7 @@
 //! RECEIVE on channels, TRANSFER on handles given away.
 
 use super::{grant, lookup, lookup_with, Args, Next};
-use crate::ipc::{message::Outgoing, Channel, ChannelId};
+use crate::ipc::{fastpath::HandleMemo, message::Outgoing, Channel, ChannelId};
 use crate::process::{Handle, Object};
 use crate::state::Kernel;
 use crate::thread::Range;
@@ -26,16 +26,31 @@ fn message(addr: u64, len: u64) -> Result<Range, Error> {
     range(addr, len)
 }
 
+/// The channel behind connection handle `value` (SEND right), through the
+/// thread's memo (see `HandleMemo`) when it holds.
 fn connection(k: &mut Kernel, value: u64) -> Result<ChannelId, Error> {
+    if let Some(ch) = k.cur().ipc.send_memo.get(value) {
+        return Ok(ch);
+    }
     match lookup_with(k, value, rights::SEND)? {
-        Object::Connection(ch) => Ok(ch),
+        Object::Connection(ch) => {
+            k.cur().ipc.send_memo = HandleMemo::new(value, ch);
+            Ok(ch)
+        }
         _ => Err(Error::BadHandle),
     }
 }
 
+/// The channel behind channel handle `value` (RECEIVE right), likewise.
 fn channel(k: &mut Kernel, value: u64) -> Result<ChannelId, Error> {
+    if let Some(ch) = k.cur().ipc.recv_memo.get(value) {
+        return Ok(ch);
+    }
     match lookup_with(k, value, rights::RECEIVE)? {
-        Object::Channel(ch) => Ok(ch),
+        Object::Channel(ch) => {
+            k.cur().ipc.recv_memo = HandleMemo::new(value, ch);
+            Ok(ch)
+        }
         _ => Err(Error::BadHandle),
     }
 }
