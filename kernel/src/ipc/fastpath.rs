@@ -144,7 +144,8 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
     if status < 0 || len > MAX || !k.direct_handoff || !user_range(reply_ptr, len) || !user_range(buf_ptr, buf_cap) {
         return None;
     }
-    let client = k.client_of(rcvid)?;
+    let (index, seq) = super::rcvid_parts(rcvid)?;
+    let client = k.threads.id_at(index)?;
     let me = k.current?;
     let t = &mut **k.threads.get_mut(me)?;
     let process = t.process;
@@ -167,7 +168,9 @@ pub fn reply_receive(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> 
     let ready = k.runq.highest();
     let (s, c) = k.threads.get2_mut(me, client)?;
     let (s, c) = (&mut **s, &mut **c);
-    if !matches!(c.state, State::Blocked(Blocked::Reply { server }) if server == process)
+    // The receive id names this very send (`client_of`), still waiting for us.
+    if c.ipc.seq != seq
+        || !matches!(c.state, State::Blocked(Blocked::Reply { server }) if server == process)
         || c.timeout_armed
         || len > c.ipc.reply.len
         || ready.is_some_and(|p| p > c.priority)
