@@ -108,9 +108,17 @@ pub struct Handle(u64);
 static CLAIMED: AtomicU64 = AtomicU64::new(0);
 
 impl Handle {
-    /// Takes ownership of a number the kernel just returned (never 0).
+    /// Takes ownership of a number the kernel just returned (0: none).
+    ///
+    /// Not `(value != 0).then_some(Handle(value))`: that builds the handle
+    /// first and drops it when `value` is 0, closing handle 0 — a wasted
+    /// system call after every send and receive that came without one.
     fn fresh(value: u64) -> Option<Handle> {
-        (value != 0).then_some(Handle(value))
+        if value == 0 {
+            None
+        } else {
+            Some(Handle(value))
+        }
     }
 
     /// The `n`th handle the spawner gave this process
