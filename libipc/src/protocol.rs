@@ -149,7 +149,7 @@ pub fn call_blocking_with<R>(conn: u64, msg: &[u8], decode: impl FnOnce(&[u8]) -
     if msg.len() > MAX_MESSAGE {
         return Err(Error::MessageTooLong);
     }
-    let mut reply = [MaybeUninit::<u8>::uninit(); MAX_MESSAGE];
+    let mut reply = [const { MaybeUninit::<u8>::uninit() }; MAX_MESSAGE];
     let (_, data) = raw::send_uninit(conn, msg, &mut reply)?;
     decode(data)
 }

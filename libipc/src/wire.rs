@@ -26,10 +26,16 @@
 //! `Err(BadArgument)`, never a panic and never a huge allocation. Bytes
 //! after the value are ignored, so a newer peer may append fields that an
 //! older one does not know (see `docs/writing-a-server.md` on versions).
-#![forbid(unsafe_code)]
+//!
+//! A [`Writer`] encodes into a buffer inside itself (no allocation, and not
+//! cleared first) until a message outgrows it. Reading back the bytes it
+//! wrote there is this module's only unsafe code.
+#![deny(unsafe_code)]
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+use core::mem::MaybeUninit;
 use core::time::Duration;
 
 use abi::Error;
@@ -41,10 +47,10 @@ use crate::Result;
 pub const INLINE: usize = 128;
 
 /// Bytes being encoded: in the writer itself up to [`INLINE`] bytes (no
-/// allocation), in a `Vec` beyond.
-#[derive(Debug)]
+/// allocation, and nothing cleared beforehand), in a `Vec` beyond.
 pub struct Writer {
-    inline: [u8; INLINE],
+    /// The first `len` bytes are initialised (while `spill` is empty).
+    inline: [MaybeUninit<u8>; INLINE],
     /// Bytes of `inline` written, while `spill` is empty.
     len: usize,
     /// Everything written, once it no longer fit in `inline`.
@@ -57,11 +63,17 @@ impl Default for Writer {
     }
 }
 
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer").field("bytes", &self.as_slice()).finish()
+    }
+}
+
 impl Writer {
     /// An empty message.
     #[inline]
     pub fn new() -> Writer {
-        Writer { inline: [0; INLINE], len: 0, spill: Vec::new() }
+        Writer { inline: [const { MaybeUninit::uninit() }; INLINE], len: 0, spill: Vec::new() }
     }
 
     /// Appends raw bytes.
@@ -69,7 +81,7 @@ impl Writer {
     pub fn bytes(&mut self, b: &[u8]) {
         if self.spill.is_empty() {
             if let Some(dst) = self.inline.get_mut(self.len..self.len + b.len()) {
-                dst.copy_from_slice(b);
+                dst.write_copy_of_slice(b);
                 self.len += b.len();
                 return;
             }
@@ -81,8 +93,10 @@ impl Writer {
     #[cold]
     fn spill_bytes(&mut self, b: &[u8]) {
         if self.spill.is_empty() {
-            self.spill.reserve(self.len + b.len());
-            self.spill.extend_from_slice(&self.inline[..self.len]);
+            let written = self.as_slice();
+            let mut spill = Vec::with_capacity(written.len() + b.len());
+            spill.extend_from_slice(written);
+            self.spill = spill;
         }
         self.spill.extend_from_slice(b);
     }
@@ -97,10 +111,16 @@ impl Writer {
     /// Bytes written so far.
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
-        if self.spill.is_empty() {
-            &self.inline[..self.len]
-        } else {
-            &self.spill
+        if !self.spill.is_empty() {
+            return &self.spill;
+        }
+        let written = self.inline.get(..self.len).unwrap_or(&[]);
+        // SAFETY: `bytes` wrote `inline[..len]` before it counted those
+        // bytes in `len`, and nothing else raises `len` (`clear` lowers it
+        // to 0): every byte of `written` is initialised.
+        #[allow(unsafe_code)]
+        unsafe {
+            written.assume_init_ref()
         }
     }
 
@@ -115,7 +135,7 @@ impl Writer {
     /// The message.
     pub fn finish(self) -> Vec<u8> {
         if self.spill.is_empty() {
-            self.inline[..self.len].to_vec()
+            self.as_slice().to_vec()
         } else {
             self.spill
         }
