@@ -267,7 +267,7 @@ impl Executor {
     fn run_until(&mut self, done: &dyn Fn() -> bool) -> Result<Report> {
         let _current = CurrentGuard::install(&self.reactor)?;
         loop {
-            self.poll_ready();
+            let polled_at = self.poll_ready();
             if done() {
                 return Ok(self.report(Stopped::Done, 0));
             }
@@ -280,14 +280,22 @@ impl Executor {
                 }
                 _ => {}
             }
-            let now = self.reactor.now();
-            if self.reactor.fire_timers(now) > 0 || !self.reactor.ready.is_empty() {
+            // Timers, if any: the clock as the last poll ended serves (it
+            // is no older than this turn's bookkeeping), else it is read.
+            let mut timeout = None;
+            if let Some(deadline) = self.reactor.next_deadline() {
+                let now = polled_at.unwrap_or_else(|| self.reactor.now());
+                if self.reactor.fire_timers(now) > 0 {
+                    continue;
+                }
+                timeout = Some(deadline.saturating_sub(now).max(1));
+            }
+            if !self.reactor.ready.is_empty() {
                 continue;
             }
             if self.local.tasks.borrow().len() == 0 && self.local.handler.borrow().is_none() {
                 return Ok(self.report(Stopped::Idle, 0));
             }
-            let timeout = self.reactor.next_deadline().map(|d| d.saturating_sub(now).max(1));
             match self.reactor.backend.receive(&mut self.buf, timeout) {
                 Ok(arrival) => self.dispatch(arrival),
                 Err(Error::TimedOut) => {}
@@ -296,9 +304,15 @@ impl Executor {
         }
     }
 
-    /// Polls tasks until none is ready (or an immediate shutdown).
-    fn poll_ready(&mut self) {
+    /// Polls tasks until none is ready (or an immediate shutdown). Returns
+    /// the clock's last reading, if it polled anything.
+    ///
+    /// The clock is read once before the first poll and once after each:
+    /// a poll is timed from the previous reading, so the executor's own
+    /// bookkeeping between two polls counts towards the second.
+    fn poll_ready(&mut self) -> Option<u64> {
         let mut rescan: Vec<TaskId> = Vec::new();
+        let mut clock = None;
         loop {
             let id = match rescan.pop().or_else(|| self.reactor.ready.pop()) {
                 Some(id) => id,
@@ -307,32 +321,31 @@ impl Executor {
                     rescan = self.local.tasks.borrow().queued_ids();
                     continue;
                 }
-                None => return,
+                None => return clock,
             };
-            self.poll_task(id);
+            let start = clock.unwrap_or_else(|| self.reactor.now());
+            clock = Some(self.poll_task(id, start));
             if self.reactor.shutdown_requested() == Some(Shutdown::Immediate) {
-                return;
+                return clock;
             }
         }
     }
 
-    /// Polls task `id` once, timing the poll.
-    fn poll_task(&mut self, id: TaskId) {
+    /// Polls task `id` once if it is still due, timing the poll (and, if
+    /// the task finished, the drop of its future) from `start`. Returns the
+    /// clock's reading after it, or `start` if there was nothing to poll.
+    fn poll_task(&mut self, id: TaskId, start: u64) -> u64 {
         let (mut fut, waker) = {
             let mut tasks = self.local.tasks.borrow_mut();
-            let Some(task) = tasks.get_mut(id) else { return };
+            let Some(task) = tasks.get_mut(id) else { return start };
             if !task.begin_poll() {
-                return; // already polled since this wake-up (overflow scan)
+                return start; // already polled since this wake-up (overflow scan)
             }
-            let Some(fut) = task.future.take() else { return };
+            let Some(fut) = task.future.take() else { return start };
             (fut, task.waker.clone())
         };
-        let backend = &self.reactor.backend;
-        let start = backend.now_ns();
         let result = fut.as_mut().poll(&mut Context::from_waker(&waker));
-        let took = backend.now_ns().saturating_sub(start);
-        self.account(id, took);
-        match result {
+        let finished = match result {
             Poll::Ready(()) => {
                 let task = self.local.tasks.borrow_mut().remove(id);
                 let live = self.local.tasks.borrow().len();
@@ -341,24 +354,31 @@ impl Executor {
                     s.live = live;
                 });
                 // Dropped outside the table's borrow (drops may reply).
-                drop(task);
                 drop(fut);
+                task
             }
             Poll::Pending => {
                 if let Some(task) = self.local.tasks.borrow_mut().get_mut(id) {
                     task.future = Some(fut);
                 }
+                None
             }
-        }
+        };
+        let end = self.reactor.now();
+        self.account(id, finished.as_ref(), end.saturating_sub(start));
+        end
     }
 
-    /// Counts a poll of `took` ns; reports it if it overran.
-    fn account(&self, id: TaskId, took: u64) {
+    /// Counts a poll of task `id` (`finished`: its entry, removed, if it
+    /// finished) that took `took` ns; reports it if it overran.
+    fn account(&self, id: TaskId, finished: Option<&task::Task>, took: u64) {
         let overran = took > self.reactor.config.overrun_ns;
-        let name = if overran {
-            self.local.tasks.borrow_mut().get_mut(id).map(|t| t.name.clone()).unwrap_or(Cow::Borrowed("?"))
-        } else {
-            Cow::Borrowed("")
+        let name = match (overran, finished) {
+            (false, _) => Cow::Borrowed(""),
+            (true, Some(t)) => t.name.clone(),
+            (true, None) => {
+                self.local.tasks.borrow_mut().get_mut(id).map(|t| t.name.clone()).unwrap_or(Cow::Borrowed("?"))
+            }
         };
         self.reactor.stats(|s| {
             s.polls += 1;

@@ -208,6 +208,39 @@ fn timeout_cancels_a_call_and_the_late_reply_is_an_orphan() {
 }
 
 #[test]
+fn the_clock_is_read_around_polls_only() {
+    // A task making calls one after the other: each turn of the loop polls
+    // it once (a clock reading before, one after) and then blocks in
+    // `receive`; with no timer pending nothing else reads the clock.
+    const N: u64 = 10;
+    const CONN: u64 = 3;
+    let sim = SimKernel::new();
+    sim.responder(CONN, |msg| Some(SimResponse { status: 0, data: msg.to_vec(), delay_ns: MS }));
+    let mut ex = executor(&sim);
+    let sum = ex
+        .block_on(async {
+            let mut sum = 0;
+            for i in 0..N {
+                let (_, data) = call_async_raw(CONN, to_vec(&i)).await?;
+                sum += from_bytes::<u64>(&data)?;
+            }
+            Ok::<_, Error>(sum)
+        })
+        .unwrap();
+    assert_eq!(sum, Ok(N * (N - 1) / 2));
+    assert_eq!(sim.receives(), N);
+    assert_eq!(sim.clock_reads(), 2 * (N + 1), "N + 1 turns, one poll each");
+    // Two tasks ready together: three readings for two polls.
+    let sim = SimKernel::new();
+    let mut ex = executor(&sim);
+    for name in ["a", "b"] {
+        ex.spawn(name, async {}).unwrap();
+    }
+    ex.run().unwrap();
+    assert_eq!(sim.clock_reads(), 3);
+}
+
+#[test]
 fn a_blocking_task_is_reported_as_an_overrun() {
     let sim = SimKernel::new();
     let mut ex =
