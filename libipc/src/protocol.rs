@@ -334,9 +334,9 @@ macro_rules! protocol {
                 $(
                     $(#[$op_meta])*
                     pub async fn $method(&self, $( $arg: impl $crate::wire::Encode<$ty> ),*) -> $crate::Result<$ret> {
-                        let msg = encode::$method($( $arg ),*);
-                        let (_, data) = $crate::executor::call_async_raw(self.peer.raw(), msg).await?;
-                        result::$method(&data)
+                        let mut w = $crate::wire::Writer::new();
+                        write::$method(&mut w, $( $arg ),*);
+                        $crate::executor::call_async_with(self.peer.raw(), w.as_slice(), result::$method).await
                     }
                 )*
             }

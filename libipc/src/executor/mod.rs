@@ -72,7 +72,7 @@ use abi::ipc::MAX_MESSAGE;
 use abi::Error;
 
 pub use backend::{Arrival, Backend};
-pub use call::{call_async, call_async_raw, wait_pulse, yield_now, AsyncCall, WaitPulse, YieldNow};
+pub use call::{call_async, call_async_raw, call_async_with, wait_pulse, yield_now, AsyncCall, WaitPulse, YieldNow};
 pub use kernel::KernelBackend;
 pub use request::Ctx;
 pub use stats::{Config, Overrun, Report, Stats, Stopped, DEFAULT_MAX_TASKS, DEFAULT_OVERRUN_NS, RECENT_OVERRUNS};
@@ -439,8 +439,7 @@ impl Executor {
                 }
             }
             Arrival::AsyncReply { token, status, len } => {
-                let data = self.buf.get(..len).unwrap_or(&[]).to_vec();
-                self.reactor.deliver_reply(token, status, data);
+                self.reactor.deliver_reply(token, status, self.buf.get(..len).unwrap_or(&[]));
             }
         }
     }

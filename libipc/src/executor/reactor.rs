@@ -33,6 +33,8 @@ use crate::Result;
 
 /// Pulses of one code kept for a waiter that is not waiting right now.
 const PULSES_KEPT: usize = abi::ipc::PULSE_QUEUE;
+/// Reply buffers kept for reuse ([`Reactor::recycle_reply`]).
+const SPARE_REPLIES: usize = 4;
 
 /// A timer's key: deadline, then a sequence number for equal deadlines.
 pub(crate) type TimerKey = (u64, u64);
@@ -59,6 +61,8 @@ struct State {
     /// Calls waiting for an asynchronous-send slot (`QueueFull`).
     slot_waiters: Vec<Waker>,
     pulses: HashMap<u64, PulseCode>,
+    /// Emptied reply buffers, for the next replies.
+    spare_replies: Vec<Vec<u8>>,
     stats: Stats,
 }
 
@@ -201,15 +205,24 @@ impl Reactor {
         }
     }
 
-    /// An asynchronous reply arrived: wake its caller, and every call
+    /// An asynchronous reply arrived (`data`: its bytes, copied into a
+    /// spare buffer if there is one): wake its caller, and every call
     /// waiting for a send slot (one just became free).
-    pub(crate) fn deliver_reply(&self, token: u64, status: i64, data: Vec<u8>) {
+    pub(crate) fn deliver_reply(&self, token: u64, status: i64, data: &[u8]) {
         let (caller, slot_waiters) = {
-            let mut s = self.state.lock();
+            let mut guard = self.state.lock();
+            let s = &mut *guard;
             s.stats.async_replies += 1;
             let caller = match s.calls.get_mut(&token) {
                 Some(call) => {
-                    call.reply = Some((status, data));
+                    let buf = match s.spare_replies.pop() {
+                        Some(mut spare) => {
+                            spare.extend_from_slice(data);
+                            spare
+                        }
+                        None => data.to_vec(),
+                    };
+                    call.reply = Some((status, buf));
                     call.waker.take()
                 }
                 None => {
@@ -223,6 +236,19 @@ impl Reactor {
             w.wake();
         }
         slot_waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// Takes back a reply's buffer (its caller is done with the bytes) for
+    /// a later reply, if fewer than `SPARE_REPLIES` are kept.
+    pub(crate) fn recycle_reply(&self, mut buf: Vec<u8>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        let mut s = self.state.lock();
+        if s.spare_replies.len() < SPARE_REPLIES {
+            buf.clear();
+            s.spare_replies.push(buf);
+        }
     }
 
     // --- pulses ---------------------------------------------------------
