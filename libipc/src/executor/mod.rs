@@ -266,8 +266,11 @@ impl Executor {
 
     fn run_until(&mut self, done: &dyn Fn() -> bool) -> Result<Report> {
         let _current = CurrentGuard::install(&self.reactor)?;
+        // The clock's last reading, while it is recent: taken since the last
+        // `receive` (which may block for any time).
+        let mut clock = None;
         loop {
-            let polled_at = self.poll_ready();
+            clock = self.poll_ready(clock);
             if done() {
                 return Ok(self.report(Stopped::Done, 0));
             }
@@ -280,11 +283,11 @@ impl Executor {
                 }
                 _ => {}
             }
-            // Timers, if any: the clock as the last poll ended serves (it
-            // is no older than this turn's bookkeeping), else it is read.
+            // Timers, if any: the last reading serves (it is no older than
+            // this turn's bookkeeping), else the clock is read.
             let mut timeout = None;
             if let Some(deadline) = self.reactor.next_deadline() {
-                let now = polled_at.unwrap_or_else(|| self.reactor.now());
+                let now = *clock.get_or_insert_with(|| self.reactor.now());
                 if self.reactor.fire_timers(now) > 0 {
                     continue;
                 }
@@ -296,6 +299,7 @@ impl Executor {
             if self.local.tasks.borrow().len() == 0 && self.local.handler.borrow().is_none() {
                 return Ok(self.report(Stopped::Idle, 0));
             }
+            clock = None;
             match self.reactor.backend.receive(&mut self.buf, timeout) {
                 Ok(arrival) => self.dispatch(arrival),
                 Err(Error::TimedOut) => {}
@@ -304,15 +308,15 @@ impl Executor {
         }
     }
 
-    /// Polls tasks until none is ready (or an immediate shutdown). Returns
-    /// the clock's last reading, if it polled anything.
+    /// Polls tasks until none is ready (or an immediate shutdown), given
+    /// the clock's last reading if it is recent; returns the last reading.
     ///
-    /// The clock is read once before the first poll and once after each:
-    /// a poll is timed from the previous reading, so the executor's own
-    /// bookkeeping between two polls counts towards the second.
-    fn poll_ready(&mut self) -> Option<u64> {
+    /// The clock is read after each poll, and before the first unless a
+    /// recent reading was given: a poll is timed from the previous reading,
+    /// so the executor's own bookkeeping between two polls counts towards
+    /// the second.
+    fn poll_ready(&mut self, mut clock: Option<u64>) -> Option<u64> {
         let mut rescan: Vec<TaskId> = Vec::new();
-        let mut clock = None;
         loop {
             let id = match rescan.pop().or_else(|| self.reactor.ready.pop()) {
                 Some(id) => id,

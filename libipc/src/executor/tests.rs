@@ -238,6 +238,22 @@ fn the_clock_is_read_around_polls_only() {
     }
     ex.run().unwrap();
     assert_eq!(sim.clock_reads(), 3);
+    // A sleeping task: the reading that fires its timer also starts its
+    // next poll (no `receive` in between).
+    let sim = SimKernel::new();
+    let mut ex = executor(&sim);
+    ex.spawn("sleeper", async {
+        for _ in 0..3 {
+            sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .unwrap();
+    ex.run().unwrap();
+    assert_eq!(sim.now(), 3 * MS);
+    // Per sleep: `sleep` reads the clock for its deadline, the loop after
+    // that poll and once to fire the timer (that reading also starts the
+    // next poll); plus the first poll's start and the last poll's end.
+    assert_eq!(sim.clock_reads(), 1 + 3 * 3 + 1);
 }
 
 #[test]
