@@ -30,8 +30,10 @@
 //! Unsafe code lives in `sys` (the `syscall` stubs and the calls that can
 //! invalidate memory), `rt` (the entry points: turning the kernel's raw
 //! arguments into Rust values), `heap` (handing mapped memory to the
-//! allocator), `mem` (slices over mapped pages) and `thread` (starting a
-//! thread on a fresh stack); every other module forbids it.
+//! allocator), `mem` (slices over mapped pages), `thread` (starting a
+//! thread on a fresh stack), `ipc::raw` (the IPC `syscall` stub) and one
+//! block of `wire` (the bytes a `Writer` wrote into its uninitialised
+//! buffer); every other module forbids it.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]

@@ -47,8 +47,8 @@
 //! `abi::ipc::MAX_MESSAGE` bytes; bulk data travels in leases.
 #![forbid(unsafe_code)]
 
-use alloc::vec;
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 use abi::ipc::MAX_MESSAGE;
 use abi::Error;
@@ -84,6 +84,7 @@ pub const fn protocol_id(name: &str) -> u32 {
 
 /// Writes a request header.
 #[doc(hidden)]
+#[inline]
 pub fn write_header(w: &mut Writer, id: u32, opcode: u16, version: u16) {
     id.encode(w);
     opcode.encode(w);
@@ -92,6 +93,7 @@ pub fn write_header(w: &mut Writer, id: u32, opcode: u16, version: u16) {
 
 /// Reads a request header; the opcode if the ID and version are ours.
 #[doc(hidden)]
+#[inline]
 pub fn read_header(r: &mut Reader<'_>, id: u32, version: u16) -> Result<u16> {
     let (their_id, opcode, their_version) = <(u32, u16, u16)>::decode(r)?;
     if their_id != id || their_version != version {
@@ -134,13 +136,22 @@ impl Peer {
 /// Sends `msg` on connection number `conn`, blocking until the reply;
 /// returns the reply bytes (an error the server answered is `Err`).
 pub fn call_blocking(conn: u64, msg: &[u8]) -> Result<Vec<u8>> {
+    call_blocking_with(conn, msg, |reply| Ok(reply.to_vec()))
+}
+
+/// Sends `msg` on connection number `conn`, blocking until the reply, and
+/// returns what `decode` makes of the reply bytes (an error the server
+/// answered is `Err`, and `decode` is not called). The reply is received
+/// into a `MAX_MESSAGE`-byte buffer on the stack that is neither allocated
+/// nor cleared first: `decode` sees exactly the bytes the server sent.
+#[inline]
+pub fn call_blocking_with<R>(conn: u64, msg: &[u8], decode: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
     if msg.len() > MAX_MESSAGE {
         return Err(Error::MessageTooLong);
     }
-    let mut reply = vec![0u8; MAX_MESSAGE];
-    let r = raw::send(conn, msg, &mut reply, &raw::LeaseTable::new(), 0, 0)?;
-    reply.truncate(r.len);
-    Ok(reply)
+    let mut reply = [const { MaybeUninit::<u8>::uninit() }; MAX_MESSAGE];
+    let (_, data) = raw::send_uninit(conn, msg, &mut reply)?;
+    decode(data)
 }
 
 impl Connection {
@@ -148,9 +159,12 @@ impl Connection {
     /// synchronous fast path; inside an executor's task prefer
     /// [`call_async`](crate::executor::call_async), which lets the other
     /// tasks run). A reply that does not decode as `R` is `BadArgument`.
+    /// Allocates nothing for requests of up to [`wire::INLINE`](crate::wire::INLINE)
+    /// bytes (beyond what decoding `R` itself allocates).
     pub fn call<Q: Wire, R: Wire>(&self, req: &Q) -> Result<R> {
-        let reply = call_blocking(self.handle().raw(), &crate::wire::to_vec(req))?;
-        crate::wire::from_bytes(&reply)
+        let mut w = Writer::new();
+        req.encode(&mut w);
+        call_blocking_with(self.handle().raw(), w.as_slice(), crate::wire::from_bytes)
     }
 }
 
@@ -246,9 +260,22 @@ macro_rules! protocol {
                     $(#[$op_meta])*
                     pub fn $method($( $arg: impl $crate::wire::Encode<$ty> ),*) -> Vec<u8> {
                         let mut w = $crate::wire::Writer::new();
-                        $crate::protocol::write_header(&mut w, ID, $opcode, VERSION);
-                        $( $crate::wire::Encode::<$ty>::encode_as(&$arg, &mut w); )*
+                        write::$method(&mut w, $( $arg ),*);
                         w.finish()
+                    }
+                )*
+            }
+
+            /// Each operation's request appended to a writer (what
+            /// [`encode`] and the clients build on).
+            #[doc(hidden)]
+            pub mod write {
+                use super::*;
+                $(
+                    #[inline]
+                    pub fn $method(w: &mut $crate::wire::Writer, $( $arg: impl $crate::wire::Encode<$ty> ),*) {
+                        $crate::protocol::write_header(w, ID, $opcode, VERSION);
+                        $( $crate::wire::Encode::<$ty>::encode_as(&$arg, w); )*
                     }
                 )*
             }
@@ -307,9 +334,9 @@ macro_rules! protocol {
                 $(
                     $(#[$op_meta])*
                     pub async fn $method(&self, $( $arg: impl $crate::wire::Encode<$ty> ),*) -> $crate::Result<$ret> {
-                        let msg = encode::$method($( $arg ),*);
-                        let (_, data) = $crate::executor::call_async_raw(self.peer.raw(), msg).await?;
-                        result::$method(&data)
+                        let mut w = $crate::wire::Writer::new();
+                        write::$method(&mut w, $( $arg ),*);
+                        $crate::executor::call_async_with(self.peer.raw(), w.as_slice(), result::$method).await
                     }
                 )*
             }
@@ -324,9 +351,9 @@ macro_rules! protocol {
                 $(
                     $(#[$op_meta])*
                     pub fn $method(&self, $( $arg: impl $crate::wire::Encode<$ty> ),*) -> $crate::Result<$ret> {
-                        let msg = encode::$method($( $arg ),*);
-                        let data = $crate::protocol::call_blocking(self.client.peer.raw(), &msg)?;
-                        result::$method(&data)
+                        let mut w = $crate::wire::Writer::new();
+                        write::$method(&mut w, $( $arg ),*);
+                        $crate::protocol::call_blocking_with(self.client.peer.raw(), w.as_slice(), result::$method)
                     }
                 )*
             }

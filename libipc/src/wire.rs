@@ -26,47 +26,119 @@
 //! `Err(BadArgument)`, never a panic and never a huge allocation. Bytes
 //! after the value are ignored, so a newer peer may append fields that an
 //! older one does not know (see `docs/writing-a-server.md` on versions).
-#![forbid(unsafe_code)]
+//!
+//! A [`Writer`] encodes into a buffer inside itself (no allocation, and not
+//! cleared first) until a message outgrows it. Reading back the bytes it
+//! wrote there is this module's only unsafe code.
+#![deny(unsafe_code)]
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+use core::mem::MaybeUninit;
 use core::time::Duration;
 
 use abi::Error;
 
 use crate::Result;
 
-/// Bytes being encoded.
-#[derive(Debug, Default)]
+/// Bytes a [`Writer`] keeps in itself before it moves to the heap: most
+/// requests and replies fit, so encoding one allocates nothing.
+pub const INLINE: usize = 128;
+
+/// Bytes being encoded: in the writer itself up to [`INLINE`] bytes (no
+/// allocation, and nothing cleared beforehand), in a `Vec` beyond.
 pub struct Writer {
-    buf: Vec<u8>,
+    /// The first `len` bytes are initialised (while `spill` is empty).
+    inline: [MaybeUninit<u8>; INLINE],
+    /// Bytes of `inline` written, while `spill` is empty.
+    len: usize,
+    /// Everything written, once it no longer fit in `inline`.
+    spill: Vec<u8>,
+}
+
+impl Default for Writer {
+    fn default() -> Writer {
+        Writer::new()
+    }
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer").field("bytes", &self.as_slice()).finish()
+    }
 }
 
 impl Writer {
     /// An empty message.
+    #[inline]
     pub fn new() -> Writer {
-        Writer { buf: Vec::new() }
+        Writer { inline: [const { MaybeUninit::uninit() }; INLINE], len: 0, spill: Vec::new() }
     }
 
     /// Appends raw bytes.
+    #[inline]
     pub fn bytes(&mut self, b: &[u8]) {
-        self.buf.extend_from_slice(b);
+        if self.spill.is_empty() {
+            if let Some(dst) = self.inline.get_mut(self.len..self.len + b.len()) {
+                dst.write_copy_of_slice(b);
+                self.len += b.len();
+                return;
+            }
+        }
+        self.spill_bytes(b);
+    }
+
+    /// [`bytes`](Self::bytes) past the inline room: moves to a `Vec`.
+    #[cold]
+    fn spill_bytes(&mut self, b: &[u8]) {
+        if self.spill.is_empty() {
+            let written = self.as_slice();
+            let mut spill = Vec::with_capacity(written.len() + b.len());
+            spill.extend_from_slice(written);
+            self.spill = spill;
+        }
+        self.spill.extend_from_slice(b);
     }
 
     /// Appends a `u32` length (saturating: no message is that long, the
     /// kernel refuses it before anyone reads the length).
+    #[inline]
     pub fn len(&mut self, n: usize) {
         self.bytes(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
     }
 
     /// Bytes written so far.
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
-        &self.buf
+        if !self.spill.is_empty() {
+            return &self.spill;
+        }
+        let written = self.inline.get(..self.len).unwrap_or(&[]);
+        // SAFETY: `bytes` wrote `inline[..len]` before it counted those
+        // bytes in `len`, and nothing else raises `len` (`clear` lowers it
+        // to 0): every byte of `written` is initialised.
+        #[allow(unsafe_code)]
+        unsafe {
+            written.assume_init_ref()
+        }
+    }
+
+    /// Forgets what was written (keeping any heap room), to encode the
+    /// next message in the same writer.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.spill.clear();
     }
 
     /// The message.
     pub fn finish(self) -> Vec<u8> {
-        self.buf
+        if self.spill.is_empty() {
+            self.as_slice().to_vec()
+        } else {
+            self.spill
+        }
     }
 }
 
@@ -395,6 +467,32 @@ mod tests {
         Encode::<Vec<u8>>::encode_as(&&b"xyz"[..], &mut b);
         Encode::<Vec<u8>>::encode_as(&b"xyz", &mut b);
         assert_eq!(b.finish(), [to_vec(&b"xyz".to_vec()), to_vec(&b"xyz".to_vec())].concat());
+    }
+
+    #[test]
+    fn the_writer_moves_to_the_heap_past_its_inline_room() {
+        // Written in pieces that straddle the inline room, and reused.
+        let long: Vec<u8> = (0..3 * INLINE).map(|i| i as u8).collect();
+        let mut w = Writer::new();
+        for round in 0..2 {
+            for chunk in long.chunks(INLINE / 2 - 3) {
+                w.bytes(chunk);
+            }
+            assert_eq!(w.as_slice(), &long[..], "round {round}");
+            w.clear();
+            assert!(w.as_slice().is_empty());
+            w.bytes(b"ab");
+            assert_eq!(w.as_slice(), b"ab");
+            w.clear();
+        }
+        // Exactly the inline room, then one byte more.
+        let mut w = Writer::new();
+        w.bytes(&long[..INLINE]);
+        assert_eq!(w.as_slice(), &long[..INLINE]);
+        w.bytes(&long[INLINE..=INLINE]);
+        assert_eq!(w.finish(), long[..=INLINE].to_vec());
+        let v: Vec<u16> = (0..500).collect();
+        assert_eq!(from_bytes::<Vec<u16>>(&to_vec(&v)), Ok(v));
     }
 
     #[test]

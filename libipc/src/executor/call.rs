@@ -24,15 +24,16 @@ use abi::Error;
 
 use super::reactor::{self, Reactor};
 use crate::ipc::Connection;
-use crate::wire::{self, Wire};
+use crate::wire::{self, Wire, Writer};
 use crate::Result;
 
 /// Sends `req` to the server behind `conn` and awaits its typed reply,
 /// without blocking the executor. A reply that does not decode as `R` is
 /// `Err(BadArgument)`; an error the server answered is that error.
 pub async fn call_async<Q: Wire, R: Wire>(conn: &Connection, req: &Q) -> Result<R> {
-    let (_, data) = call_async_raw(conn.handle().raw(), wire::to_vec(req)).await?;
-    wire::from_bytes(&data)
+    let mut w = Writer::new();
+    req.encode(&mut w);
+    call_async_with(conn.handle().raw(), w.as_slice(), wire::from_bytes).await
 }
 
 /// [`call_async`] with bytes: sends `msg` on connection number `conn` and
@@ -40,7 +41,20 @@ pub async fn call_async<Q: Wire, R: Wire>(conn: &Connection, req: &Q) -> Result<
 /// answered (or `send_async`'s own: `PeerDied`, `MessageTooLong`, ...).
 /// Outside a running executor it fails with `BadState`.
 pub fn call_async_raw(conn: u64, msg: Vec<u8>) -> AsyncCall {
-    AsyncCall { conn, msg, token: None, reactor: None }
+    AsyncCall { conn, msg, pending: Pending::default() }
+}
+
+/// Sends `msg` on connection number `conn` and resolves to what `decode`
+/// makes of the reply bytes (an error the server answered is that error,
+/// and `decode` is not called); what the typed clients of
+/// [`protocol!`](crate::protocol!) are built on. Nothing is allocated for
+/// the message, and the reply's buffer goes back to the executor for the
+/// next reply.
+pub async fn call_async_with<R>(conn: u64, msg: &[u8], decode: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
+    let (reply, reactor) = BorrowedCall { conn, msg, pending: Pending::default() }.await?;
+    let result = decode(&reply);
+    reactor.recycle_reply(reply);
+    result
 }
 
 /// The future of [`call_async_raw`].
@@ -48,9 +62,7 @@ pub fn call_async_raw(conn: u64, msg: Vec<u8>) -> AsyncCall {
 pub struct AsyncCall {
     conn: u64,
     msg: Vec<u8>,
-    /// The token of the send in flight.
-    token: Option<u64>,
-    reactor: Option<Arc<Reactor>>,
+    pending: Pending,
 }
 
 impl Future for AsyncCall {
@@ -58,35 +70,71 @@ impl Future for AsyncCall {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let reactor = match &this.reactor {
+        this.pending.poll(this.conn, &this.msg, cx).map(|r| r.map(|(status, data, _)| (status, data)))
+    }
+}
+
+/// The future inside [`call_async_with`]: resolves to the reply and the
+/// reactor to give its buffer back to.
+struct BorrowedCall<'a> {
+    conn: u64,
+    msg: &'a [u8],
+    pending: Pending,
+}
+
+impl Future for BorrowedCall<'_> {
+    type Output = Result<(Vec<u8>, Arc<Reactor>)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.pending.poll(this.conn, this.msg, cx).map(|r| r.map(|(_, data, reactor)| (data, reactor)))
+    }
+}
+
+/// What a call resolves to: the server's status (>= 0), the reply bytes and
+/// the reactor that received them.
+type Answered = (i64, Vec<u8>, Arc<Reactor>);
+
+/// An asynchronous call's progress: the reactor, once found, and the token
+/// of the send in flight (forgotten if dropped before the reply).
+#[derive(Default)]
+struct Pending {
+    token: Option<u64>,
+    reactor: Option<Arc<Reactor>>,
+}
+
+impl Pending {
+    /// Sends `msg` on `conn` at the first poll, then waits for the reply.
+    fn poll(&mut self, conn: u64, msg: &[u8], cx: &mut Context<'_>) -> Poll<Result<Answered>> {
+        let reactor = match &self.reactor {
             Some(r) => r.clone(),
             None => match reactor::current() {
-                Some(r) => this.reactor.insert(r).clone(),
+                Some(r) => self.reactor.insert(r).clone(),
                 None => return Poll::Ready(Err(Error::BadState)),
             },
         };
-        if let Some(token) = this.token {
+        if let Some(token) = self.token {
             return match reactor.poll_call(token, cx.waker()) {
                 None => Poll::Pending,
                 Some((status, data)) => {
-                    this.token = None;
+                    self.token = None;
                     Poll::Ready(match status {
                         s if s < 0 => Err(Error::from_raw(s).err().unwrap_or(Error::BadSyscall)),
-                        s => Ok((s, data)),
+                        s => Ok((s, data, reactor)),
                     })
                 }
             };
         }
-        if this.msg.len() > MAX_MESSAGE {
+        if msg.len() > MAX_MESSAGE {
             return Poll::Ready(Err(Error::MessageTooLong));
         }
         // Register first, then send: the reply can only be received by the
         // executor's loop after this poll returns, and it finds the token.
         let token = reactor.register_call(cx.waker());
-        match reactor.backend.send_async(this.conn, &this.msg, token) {
+        match reactor.backend.send_async(conn, msg, token) {
             Ok(()) => {
                 reactor.stats(|s| s.async_calls += 1);
-                this.token = Some(token);
+                self.token = Some(token);
                 Poll::Pending
             }
             Err(Error::QueueFull) => {
@@ -102,7 +150,7 @@ impl Future for AsyncCall {
     }
 }
 
-impl Drop for AsyncCall {
+impl Drop for Pending {
     fn drop(&mut self) {
         if let (Some(token), Some(r)) = (self.token, &self.reactor) {
             r.cancel_call(token);

@@ -72,7 +72,7 @@ use abi::ipc::MAX_MESSAGE;
 use abi::Error;
 
 pub use backend::{Arrival, Backend};
-pub use call::{call_async, call_async_raw, wait_pulse, yield_now, AsyncCall, WaitPulse, YieldNow};
+pub use call::{call_async, call_async_raw, call_async_with, wait_pulse, yield_now, AsyncCall, WaitPulse, YieldNow};
 pub use kernel::KernelBackend;
 pub use request::Ctx;
 pub use stats::{Config, Overrun, Report, Stats, Stopped, DEFAULT_MAX_TASKS, DEFAULT_OVERRUN_NS, RECENT_OVERRUNS};
@@ -266,8 +266,11 @@ impl Executor {
 
     fn run_until(&mut self, done: &dyn Fn() -> bool) -> Result<Report> {
         let _current = CurrentGuard::install(&self.reactor)?;
+        // The clock's last reading, while it is recent: taken since the last
+        // `receive` (which may block for any time).
+        let mut clock = None;
         loop {
-            self.poll_ready();
+            clock = self.poll_ready(clock);
             if done() {
                 return Ok(self.report(Stopped::Done, 0));
             }
@@ -280,14 +283,23 @@ impl Executor {
                 }
                 _ => {}
             }
-            let now = self.reactor.now();
-            if self.reactor.fire_timers(now) > 0 || !self.reactor.ready.is_empty() {
+            // Timers, if any: the last reading serves (it is no older than
+            // this turn's bookkeeping), else the clock is read.
+            let mut timeout = None;
+            if let Some(deadline) = self.reactor.next_deadline() {
+                let now = *clock.get_or_insert_with(|| self.reactor.now());
+                if self.reactor.fire_timers(now) > 0 {
+                    continue;
+                }
+                timeout = Some(deadline.saturating_sub(now).max(1));
+            }
+            if !self.reactor.ready.is_empty() {
                 continue;
             }
             if self.local.tasks.borrow().len() == 0 && self.local.handler.borrow().is_none() {
                 return Ok(self.report(Stopped::Idle, 0));
             }
-            let timeout = self.reactor.next_deadline().map(|d| d.saturating_sub(now).max(1));
+            clock = None;
             match self.reactor.backend.receive(&mut self.buf, timeout) {
                 Ok(arrival) => self.dispatch(arrival),
                 Err(Error::TimedOut) => {}
@@ -296,8 +308,14 @@ impl Executor {
         }
     }
 
-    /// Polls tasks until none is ready (or an immediate shutdown).
-    fn poll_ready(&mut self) {
+    /// Polls tasks until none is ready (or an immediate shutdown), given
+    /// the clock's last reading if it is recent; returns the last reading.
+    ///
+    /// The clock is read after each poll, and before the first unless a
+    /// recent reading was given: a poll is timed from the previous reading,
+    /// so the executor's own bookkeeping between two polls counts towards
+    /// the second.
+    fn poll_ready(&mut self, mut clock: Option<u64>) -> Option<u64> {
         let mut rescan: Vec<TaskId> = Vec::new();
         loop {
             let id = match rescan.pop().or_else(|| self.reactor.ready.pop()) {
@@ -307,32 +325,31 @@ impl Executor {
                     rescan = self.local.tasks.borrow().queued_ids();
                     continue;
                 }
-                None => return,
+                None => return clock,
             };
-            self.poll_task(id);
+            let start = clock.unwrap_or_else(|| self.reactor.now());
+            clock = Some(self.poll_task(id, start));
             if self.reactor.shutdown_requested() == Some(Shutdown::Immediate) {
-                return;
+                return clock;
             }
         }
     }
 
-    /// Polls task `id` once, timing the poll.
-    fn poll_task(&mut self, id: TaskId) {
+    /// Polls task `id` once if it is still due, timing the poll (and, if
+    /// the task finished, the drop of its future) from `start`. Returns the
+    /// clock's reading after it, or `start` if there was nothing to poll.
+    fn poll_task(&mut self, id: TaskId, start: u64) -> u64 {
         let (mut fut, waker) = {
             let mut tasks = self.local.tasks.borrow_mut();
-            let Some(task) = tasks.get_mut(id) else { return };
+            let Some(task) = tasks.get_mut(id) else { return start };
             if !task.begin_poll() {
-                return; // already polled since this wake-up (overflow scan)
+                return start; // already polled since this wake-up (overflow scan)
             }
-            let Some(fut) = task.future.take() else { return };
+            let Some(fut) = task.future.take() else { return start };
             (fut, task.waker.clone())
         };
-        let backend = &self.reactor.backend;
-        let start = backend.now_ns();
         let result = fut.as_mut().poll(&mut Context::from_waker(&waker));
-        let took = backend.now_ns().saturating_sub(start);
-        self.account(id, took);
-        match result {
+        let finished = match result {
             Poll::Ready(()) => {
                 let task = self.local.tasks.borrow_mut().remove(id);
                 let live = self.local.tasks.borrow().len();
@@ -341,24 +358,31 @@ impl Executor {
                     s.live = live;
                 });
                 // Dropped outside the table's borrow (drops may reply).
-                drop(task);
                 drop(fut);
+                task
             }
             Poll::Pending => {
                 if let Some(task) = self.local.tasks.borrow_mut().get_mut(id) {
                     task.future = Some(fut);
                 }
+                None
             }
-        }
+        };
+        let end = self.reactor.now();
+        self.account(id, finished.as_ref(), end.saturating_sub(start));
+        end
     }
 
-    /// Counts a poll of `took` ns; reports it if it overran.
-    fn account(&self, id: TaskId, took: u64) {
+    /// Counts a poll of task `id` (`finished`: its entry, removed, if it
+    /// finished) that took `took` ns; reports it if it overran.
+    fn account(&self, id: TaskId, finished: Option<&task::Task>, took: u64) {
         let overran = took > self.reactor.config.overrun_ns;
-        let name = if overran {
-            self.local.tasks.borrow_mut().get_mut(id).map(|t| t.name.clone()).unwrap_or(Cow::Borrowed("?"))
-        } else {
-            Cow::Borrowed("")
+        let name = match (overran, finished) {
+            (false, _) => Cow::Borrowed(""),
+            (true, Some(t)) => t.name.clone(),
+            (true, None) => {
+                self.local.tasks.borrow_mut().get_mut(id).map(|t| t.name.clone()).unwrap_or(Cow::Borrowed("?"))
+            }
         };
         self.reactor.stats(|s| {
             s.polls += 1;
@@ -419,8 +443,7 @@ impl Executor {
                 }
             }
             Arrival::AsyncReply { token, status, len } => {
-                let data = self.buf.get(..len).unwrap_or(&[]).to_vec();
-                self.reactor.deliver_reply(token, status, data);
+                self.reactor.deliver_reply(token, status, self.buf.get(..len).unwrap_or(&[]));
             }
         }
     }

@@ -33,6 +33,8 @@ use crate::Result;
 
 /// Pulses of one code kept for a waiter that is not waiting right now.
 const PULSES_KEPT: usize = abi::ipc::PULSE_QUEUE;
+/// Reply buffers kept for reuse ([`Reactor::recycle_reply`]).
+const SPARE_REPLIES: usize = 4;
 
 /// A timer's key: deadline, then a sequence number for equal deadlines.
 pub(crate) type TimerKey = (u64, u64);
@@ -41,6 +43,47 @@ pub(crate) type TimerKey = (u64, u64);
 struct Call {
     waker: Option<Waker>,
     reply: Option<(i64, Vec<u8>)>,
+}
+
+/// The calls in flight, each under a token: its slot in a table (low 32
+/// bits) and that slot's generation (high 32 bits, never 0), so a reply
+/// for a call that was given up (a stale token) finds no call even after
+/// its slot was reused. O(1) and no hashing on every call.
+#[derive(Default)]
+struct Calls {
+    slots: Vec<(u32, Option<Call>)>,
+    free: Vec<u32>,
+}
+
+impl Calls {
+    fn insert(&mut self, call: Call) -> u64 {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push((0, None));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let entry = &mut self.slots[slot as usize];
+        entry.0 = entry.0.checked_add(1).unwrap_or(1);
+        entry.1 = Some(call);
+        (u64::from(entry.0) << 32) | u64::from(slot)
+    }
+
+    fn get_mut(&mut self, token: u64) -> Option<&mut Call> {
+        let (generation, call) = self.slots.get_mut((token & 0xffff_ffff) as usize)?;
+        if u64::from(*generation) != token >> 32 {
+            return None;
+        }
+        call.as_mut()
+    }
+
+    fn remove(&mut self, token: u64) -> Option<Call> {
+        self.get_mut(token)?;
+        let slot = (token & 0xffff_ffff) as u32;
+        self.free.push(slot);
+        self.slots[slot as usize].1.take()
+    }
 }
 
 /// Waiters for one pulse code and pulses nobody took yet.
@@ -54,11 +97,12 @@ struct PulseCode {
 struct State {
     timers: BTreeMap<TimerKey, Waker>,
     next_timer: u64,
-    calls: HashMap<u64, Call>,
-    next_token: u64,
+    calls: Calls,
     /// Calls waiting for an asynchronous-send slot (`QueueFull`).
     slot_waiters: Vec<Waker>,
     pulses: HashMap<u64, PulseCode>,
+    /// Emptied reply buffers, for the next replies.
+    spare_replies: Vec<Vec<u8>>,
     stats: Stats,
 }
 
@@ -161,24 +205,15 @@ impl Reactor {
 
     /// A token no call in flight uses, registered with `waker`.
     pub(crate) fn register_call(&self, waker: &Waker) -> u64 {
-        let mut s = self.state.lock();
-        loop {
-            s.next_token = s.next_token.wrapping_add(1);
-            let token = s.next_token;
-            if let hashbrown::hash_map::Entry::Vacant(v) = s.calls.entry(token) {
-                v.insert(Call { waker: Some(waker.clone()), reply: None });
-                return token;
-            }
-        }
+        self.state.lock().calls.insert(Call { waker: Some(waker.clone()), reply: None })
     }
 
     /// The reply for `token` if it came; otherwise remembers `waker`.
     pub(crate) fn poll_call(&self, token: u64, waker: &Waker) -> Option<(i64, Vec<u8>)> {
         let mut s = self.state.lock();
-        let call = s.calls.get_mut(&token)?;
-        if let Some(reply) = call.reply.take() {
-            s.calls.remove(&token);
-            return Some(reply);
+        let call = s.calls.get_mut(token)?;
+        if call.reply.is_some() {
+            return s.calls.remove(token).and_then(|c| c.reply);
         }
         match &call.waker {
             Some(w) if w.will_wake(waker) => {}
@@ -189,7 +224,9 @@ impl Reactor {
 
     /// Forgets a call (its future was dropped, or the send failed).
     pub(crate) fn cancel_call(&self, token: u64) {
-        self.state.lock().calls.remove(&token);
+        let call = self.state.lock().calls.remove(token);
+        // Its waker and any reply are dropped outside the lock.
+        drop(call);
     }
 
     /// Remembers a call waiting for a send slot.
@@ -201,15 +238,24 @@ impl Reactor {
         }
     }
 
-    /// An asynchronous reply arrived: wake its caller, and every call
+    /// An asynchronous reply arrived (`data`: its bytes, copied into a
+    /// spare buffer if there is one): wake its caller, and every call
     /// waiting for a send slot (one just became free).
-    pub(crate) fn deliver_reply(&self, token: u64, status: i64, data: Vec<u8>) {
+    pub(crate) fn deliver_reply(&self, token: u64, status: i64, data: &[u8]) {
         let (caller, slot_waiters) = {
-            let mut s = self.state.lock();
+            let mut guard = self.state.lock();
+            let s = &mut *guard;
             s.stats.async_replies += 1;
-            let caller = match s.calls.get_mut(&token) {
+            let caller = match s.calls.get_mut(token) {
                 Some(call) => {
-                    call.reply = Some((status, data));
+                    let buf = match s.spare_replies.pop() {
+                        Some(mut spare) => {
+                            spare.extend_from_slice(data);
+                            spare
+                        }
+                        None => data.to_vec(),
+                    };
+                    call.reply = Some((status, buf));
                     call.waker.take()
                 }
                 None => {
@@ -223,6 +269,19 @@ impl Reactor {
             w.wake();
         }
         slot_waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// Takes back a reply's buffer (its caller is done with the bytes) for
+    /// a later reply, if fewer than `SPARE_REPLIES` are kept.
+    pub(crate) fn recycle_reply(&self, mut buf: Vec<u8>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        let mut s = self.state.lock();
+        if s.spare_replies.len() < SPARE_REPLIES {
+            buf.clear();
+            s.spare_replies.push(buf);
+        }
     }
 
     // --- pulses ---------------------------------------------------------
@@ -313,5 +372,31 @@ impl CurrentGuard {
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
         with_slot(|slot| *slot = None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call() -> Call {
+        Call { waker: None, reply: None }
+    }
+
+    #[test]
+    fn call_tokens_are_unique_and_stale_ones_find_nothing() {
+        let mut calls = Calls::default();
+        let a = calls.insert(call());
+        let b = calls.insert(call());
+        assert_ne!(a, b);
+        assert!(a != 0 && b != 0);
+        assert!(calls.remove(a).is_some());
+        assert!(calls.remove(a).is_none(), "removed once");
+        let c = calls.insert(call());
+        assert_eq!(c & 0xffff_ffff, a & 0xffff_ffff, "the slot is reused...");
+        assert_ne!(c, a, "...under a new token");
+        assert!(calls.get_mut(a).is_none(), "a late reply to the old call is an orphan");
+        assert!(calls.get_mut(c).is_some() && calls.get_mut(b).is_some());
+        assert!(calls.get_mut(u64::MAX).is_none() && calls.get_mut(0).is_none());
     }
 }

@@ -31,7 +31,7 @@ use super::reactor::Reactor;
 use super::task::BoxFuture;
 use super::{Spawner, TaskId};
 use crate::ipc::Handle;
-use crate::wire::{self, Wire};
+use crate::wire::{self, Wire, Writer};
 use crate::Result;
 
 /// A message as the executor's loop hands it to the installed handler.
@@ -137,7 +137,9 @@ impl Ctx {
     /// Answers now with `value` (the handler may go on working; what it
     /// returns later is then ignored). `BadState` if already answered.
     pub fn reply<T: Wire>(&self, value: &T) -> Result<()> {
-        self.answer(Ok(wire::to_vec(value)))
+        let mut w = Writer::new();
+        value.encode(&mut w);
+        self.answer(Ok(w.as_slice()))
     }
 
     /// Answers now with an error.
@@ -148,21 +150,24 @@ impl Ctx {
     /// Answers with the handler's result unless answered already.
     pub(crate) fn finish<T: Wire>(&self, result: Result<T>) {
         if !self.replied() {
-            let _ = self.answer(result.map(|v| wire::to_vec(&v)));
+            let _ = match result {
+                Ok(v) => self.reply(&v),
+                Err(e) => self.reply_error(e),
+            };
         }
     }
 
-    fn answer(&self, result: Result<alloc::vec::Vec<u8>>) -> Result<()> {
+    fn answer(&self, result: Result<&[u8]>) -> Result<()> {
         if self.state.replied.replace(true) {
             return Err(Error::BadState);
         }
         let s = &self.state;
-        let (status, data) = match &result {
+        let (status, data) = match result {
             Ok(d) if d.len() > MAX_MESSAGE => {
                 s.reactor.backend.log(&format!("{}: reply of {} bytes is too long", s.reactor.config.name, d.len()));
                 (Error::MessageTooLong.to_raw(), &[][..])
             }
-            Ok(d) => (0, &d[..]),
+            Ok(d) => (0, d),
             Err(e) => (e.to_raw(), &[][..]),
         };
         let handle = s.reply_handle.borrow_mut().take();

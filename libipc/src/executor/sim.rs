@@ -103,6 +103,7 @@ struct State {
     leases: HashMap<u64, Vec<Vec<u8>>>,
     log: Vec<String>,
     receives: u64,
+    clock_reads: u64,
 }
 
 /// The simulated kernel; see the module documentation. Share it with the
@@ -129,6 +130,7 @@ impl SimKernel {
                 leases: HashMap::new(),
                 log: Vec::new(),
                 receives: 0,
+                clock_reads: 0,
             }),
         })
     }
@@ -228,11 +230,19 @@ impl SimKernel {
     pub fn receives(&self) -> u64 {
         self.state.lock().receives
     }
+
+    /// How many times the executor read the clock (`Backend::now_ns`; a
+    /// system call with the real kernel).
+    pub fn clock_reads(&self) -> u64 {
+        self.state.lock().clock_reads
+    }
 }
 
 impl Backend for SimKernel {
     fn now_ns(&self) -> u64 {
-        self.now()
+        let mut s = self.state.lock();
+        s.clock_reads += 1;
+        s.now
     }
 
     fn receive(&self, buf: &mut [u8], timeout_ns: Option<u64>) -> Result<Arrival> {

@@ -27,7 +27,9 @@ pub struct Config {
     /// `LimitReached`. Also the ready queue's capacity.
     pub max_tasks: usize,
     /// A poll taking longer than this (nanoseconds between the executor's
-    /// two clock readings around it) is an overrun: logged and counted.
+    /// clock readings before and after it; the reading before is the one
+    /// after the previous poll of the same turn, so the executor's own
+    /// bookkeeping in between counts too) is an overrun: logged and counted.
     pub overrun_ns: u64,
 }
 

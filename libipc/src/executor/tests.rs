@@ -208,6 +208,55 @@ fn timeout_cancels_a_call_and_the_late_reply_is_an_orphan() {
 }
 
 #[test]
+fn the_clock_is_read_around_polls_only() {
+    // A task making calls one after the other: each turn of the loop polls
+    // it once (a clock reading before, one after) and then blocks in
+    // `receive`; with no timer pending nothing else reads the clock.
+    const N: u64 = 10;
+    const CONN: u64 = 3;
+    let sim = SimKernel::new();
+    sim.responder(CONN, |msg| Some(SimResponse { status: 0, data: msg.to_vec(), delay_ns: MS }));
+    let mut ex = executor(&sim);
+    let sum = ex
+        .block_on(async {
+            let mut sum = 0;
+            for i in 0..N {
+                let (_, data) = call_async_raw(CONN, to_vec(&i)).await?;
+                sum += from_bytes::<u64>(&data)?;
+            }
+            Ok::<_, Error>(sum)
+        })
+        .unwrap();
+    assert_eq!(sum, Ok(N * (N - 1) / 2));
+    assert_eq!(sim.receives(), N);
+    assert_eq!(sim.clock_reads(), 2 * (N + 1), "N + 1 turns, one poll each");
+    // Two tasks ready together: three readings for two polls.
+    let sim = SimKernel::new();
+    let mut ex = executor(&sim);
+    for name in ["a", "b"] {
+        ex.spawn(name, async {}).unwrap();
+    }
+    ex.run().unwrap();
+    assert_eq!(sim.clock_reads(), 3);
+    // A sleeping task: the reading that fires its timer also starts its
+    // next poll (no `receive` in between).
+    let sim = SimKernel::new();
+    let mut ex = executor(&sim);
+    ex.spawn("sleeper", async {
+        for _ in 0..3 {
+            sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .unwrap();
+    ex.run().unwrap();
+    assert_eq!(sim.now(), 3 * MS);
+    // Per sleep: `sleep` reads the clock for its deadline, the loop after
+    // that poll and once to fire the timer (that reading also starts the
+    // next poll); plus the first poll's start and the last poll's end.
+    assert_eq!(sim.clock_reads(), 1 + 3 * 3 + 1);
+}
+
+#[test]
 fn a_blocking_task_is_reported_as_an_overrun() {
     let sim = SimKernel::new();
     let mut ex =

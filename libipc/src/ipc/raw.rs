@@ -28,6 +28,7 @@
 
 use core::arch::asm;
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::ipc::{Kind, Lease, SendOptions, MAX_LEASES};
@@ -108,9 +109,17 @@ pub struct Handle(u64);
 static CLAIMED: AtomicU64 = AtomicU64::new(0);
 
 impl Handle {
-    /// Takes ownership of a number the kernel just returned (never 0).
+    /// Takes ownership of a number the kernel just returned (0: none).
+    ///
+    /// Not `(value != 0).then_some(Handle(value))`: that builds the handle
+    /// first and drops it when `value` is 0, closing handle 0 — a wasted
+    /// system call after every send and receive that came without one.
     fn fresh(value: u64) -> Option<Handle> {
-        (value != 0).then_some(Handle(value))
+        if value == 0 {
+            None
+        } else {
+            Some(Handle(value))
+        }
     }
 
     /// The `n`th handle the spawner gave this process
@@ -263,6 +272,29 @@ pub fn send(
     );
     let status = check(r.rax)?;
     Ok(SendResult { status: status as i64, len: (r.rdx as usize).min(reply.len()), handle: Handle::fresh(r.r8) })
+}
+
+/// `send(conn, msg, reply)` with no leases, handle or timeout, the reply
+/// received into `reply`, which need not be initialised (so a caller can
+/// offer `MAX_MESSAGE` bytes of stack without filling them first). Returns
+/// the replier's status (>= 0) and the reply: the first bytes of `reply`,
+/// as many as the kernel wrote. A handle given with the reply is closed.
+pub fn send_uninit<'r>(conn: u64, msg: &[u8], reply: &'r mut [MaybeUninit<u8>]) -> Result<(i64, &'r [u8])> {
+    // The kernel reads `msg` and writes at most `reply.len()` bytes at the
+    // start of `reply`; writing any bytes into `MaybeUninit<u8>`s is sound.
+    let r = call(
+        Syscall::Send,
+        [conn, msg.as_ptr() as u64, msg.len() as u64, reply.as_mut_ptr() as u64, reply.len() as u64, 0],
+    );
+    let status = check(r.rax)?;
+    drop(Handle::fresh(r.r8));
+    let len = (r.rdx as usize).min(reply.len());
+    // SAFETY: after a successful send, `rdx` is the length of the reply the
+    // kernel copied to the start of `reply` (`abi::syscall::Syscall::Send`),
+    // so its first `len` bytes (`len` bounded by the slice) are initialised
+    // `u8`s; the result borrows `reply`, so nothing writes them meanwhile.
+    let data = unsafe { core::slice::from_raw_parts(reply.as_ptr().cast::<u8>(), len) };
+    Ok((status as i64, data))
 }
 
 /// What `receive` or `reply_receive` delivered.

@@ -17,13 +17,12 @@
 #![forbid(unsafe_code)]
 
 use alloc::vec;
-use alloc::vec::Vec;
 
 use abi::ipc::{Kind, MAX_MESSAGE};
 use abi::syscall::first_handle;
 use libipc::executor::{Executor, KernelBackend};
 use libipc::ipc::{error_reply, Channel, Handle, Received};
-use libipc::wire;
+use libipc::wire::{self, Wire, Writer};
 
 use crate::measure::Timer;
 use crate::proto::{self, bench};
@@ -162,21 +161,23 @@ fn pulse(chan: u64, back: u64) -> i32 {
 }
 
 /// The typed protocol over libipc's blocking channel calls: decode, answer,
-/// encode, `reply_receive`.
+/// encode (into a reused `Writer`: no allocation per request),
+/// `reply_receive`.
 fn typed() -> i32 {
     let Some(handle) = Handle::initial(0) else { return 1 };
     let chan = Channel::from_handle(handle);
     let mut buf = vec![0u8; MAX_MESSAGE];
-    let mut reply: Vec<u8> = Vec::new();
+    let mut reply = Writer::new();
     let mut rcvid = 0;
     loop {
-        let got = chan.reply_receive(rcvid, 0, &reply, &mut buf);
+        let got = chan.reply_receive(rcvid, 0, reply.as_slice(), &mut buf);
         rcvid = 0;
+        reply.clear();
         match got {
             Ok(Received::Message(m) | Received::AsyncMessage(m)) => {
                 match wire::from_bytes::<bench::Request>(buf.get(..m.len).unwrap_or(&[])) {
                     Ok(req) => {
-                        reply = wire::to_vec(&proto::answer(req));
+                        proto::answer(req).encode(&mut reply);
                         rcvid = m.rcvid;
                     }
                     Err(e) => {

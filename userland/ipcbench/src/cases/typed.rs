@@ -2,9 +2,11 @@
 //! (`proto::bench`, declared with `protocol!` and `wire!`), to show what the
 //! library costs over the raw system calls.
 //!
-//! - **typed call**: the generated client's blocking `ping` (encode, `send`
-//!   with a `MAX_MESSAGE` reply buffer, decode) to a server on libipc's
-//!   blocking `Channel::reply_receive` that decodes, answers and encodes.
+//! - **typed call**: the generated client's blocking `ping` (encode into a
+//!   `Writer` on the stack, `send` with an uncleared `MAX_MESSAGE` stack
+//!   buffer for the reply, decode) to a server on libipc's blocking
+//!   `Channel::reply_receive` that decodes, answers and encodes (into a
+//!   `Writer` it reuses).
 //! - **typed call_async**: the generated client's `ping(..).await` in an
 //!   executor's task, to the same server.
 //! - **typed call, executor server**: the blocking `ping` to a server run
