@@ -178,6 +178,11 @@ pub enum InfoKind {
     Ipc = 1,
     /// A list of `ProcessInfo` records, one per process.
     Processes = 2,
+    /// One little-endian u64: the clock's scale, nanoseconds per TSC tick
+    /// in 32.32 fixed point. The kernel's `time` is `(rdtsc × scale) >> 32`
+    /// (the TSC counts from reset), so a program can read the same clock
+    /// with `rdtsc` alone. It never changes after boot.
+    Clock = 3,
 }
 
 /// Handle value of the `n`th handle given to a new process at spawn.

@@ -1,6 +1,7 @@
 //! The raw `syscall` instruction and one thin typed wrapper per system call.
 //!
-//! This is the only file in userland that talks to the kernel. The stubs
+//! This is the only file in userland that talks to the kernel (and the one
+//! that reads the time-stamp counter, for the clock in `time`). The stubs
 //! `syscall0`..`syscall6` follow the convention of `abi::syscall`: number in
 //! `rax`; arguments in `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`; result in `rax`
 //! (negative = `-(error code)`), second result in `rdx`; `rcx` and `r11`
@@ -381,6 +382,27 @@ pub fn kernel_info(kind: u64, buf: &mut [u8]) -> Result<usize> {
     // borrowed mutably for the call; any bytes are valid `u8`s.
     let (rax, _) = unsafe { syscall3(Syscall::KernelInfo as u64, kind, buf.as_mut_ptr() as u64, buf.len() as u64) };
     check(rax).map(|n| n as usize)
+}
+
+/// `kernel_info(InfoKind::Clock)`: nanoseconds per TSC tick, 32.32 fixed point.
+pub fn clock_scale() -> Result<u64> {
+    let mut buf = [0u8; 8];
+    match kernel_info(InfoKind::Clock as u64, &mut buf)? {
+        8 => Ok(u64::from_le_bytes(buf)),
+        _ => Err(Error::BadState),
+    }
+}
+
+/// The time-stamp counter (`rdtsc`, which the kernel leaves usable in user
+/// mode): the tick the kernel's clock counts. Not serialising: a reading
+/// may be taken a few instructions early or late, which a clock in
+/// nanoseconds does not notice.
+#[inline]
+pub fn tsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: rdtsc only reads the counter; no memory, no side effects.
+    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    (u64::from(hi) << 32) | u64::from(lo)
 }
 
 /// `kernel_info(InfoKind::Memory)`: frame counts.

@@ -81,6 +81,7 @@ pub fn kernel_info(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
             }
             write_prefix(out, &bytes)
         }
+        k_ if k_ == InfoKind::Clock as u64 => write_prefix(out, &time::ns_per_tsc_fp().to_le_bytes()),
         k_ if k_ == InfoKind::Processes as u64 => {
             let mut written = 0usize;
             for (_, p) in k.processes.iter() {

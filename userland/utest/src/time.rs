@@ -1,5 +1,6 @@
-//! Time and sleeping: the clock is monotonic, `sleep` lasts at least as long
-//! as asked, and sleeping blocks only the thread that sleeps.
+//! Time and sleeping: the clock is monotonic and the one read without a
+//! system call agrees with the kernel's, `sleep` lasts at least as long as
+//! asked, and sleeping blocks only the thread that sleeps.
 #![forbid(unsafe_code)]
 
 use alloc::vec::Vec;
@@ -20,6 +21,16 @@ pub fn sleep_and_time() -> Outcome {
         last = now;
     }
     ensure!(last > first, "2000 reads of the clock all gave {first} ns");
+
+    // The clock read without a system call is the kernel's: a reading taken
+    // between two `time` calls lies between their results.
+    ok("the clock's scale", libipc::sys::clock_scale())?;
+    for i in 0..100 {
+        let before = libipc::sys::time_ns();
+        let local = libipc::time_ns();
+        let after = libipc::sys::time_ns();
+        ensure!(before <= local && local <= after, "read {i}: time {before}, local clock {local}, time {after} ns");
+    }
 
     // Sleeping lasts at least as long as asked.
     for ms in [20u64, 1, 35] {

@@ -50,8 +50,14 @@ pub fn uptime_ns() -> u64 {
 /// Converts TSC cycles to nanoseconds (0 before calibration).
 #[inline]
 pub fn tsc_to_ns(cycles: u64) -> u64 {
-    let mult = NS_PER_CYCLE_FP.load(Ordering::Relaxed);
-    ((u128::from(cycles) * u128::from(mult)) >> 32) as u64
+    ((u128::from(cycles) * u128::from(ns_per_tsc_fp())) >> 32) as u64
+}
+
+/// Nanoseconds per TSC cycle in 32.32 fixed point (0 before calibration):
+/// the clock's whole state, which `kernel_info(Clock)` gives to programs.
+#[inline]
+pub fn ns_per_tsc_fp() -> u64 {
+    NS_PER_CYCLE_FP.load(Ordering::Relaxed)
 }
 
 /// Converts nanoseconds to TSC cycles (0 before calibration).
