@@ -24,6 +24,19 @@ impl Kernel {
         }
     }
 
+    /// Lifts a ready thread to at least `priority` (inheritance), moving it
+    /// to that run queue. It drops back when it replies or takes its next
+    /// message (which sets its priority from that sender).
+    pub fn raise_priority(&mut self, id: ThreadId, priority: u8) {
+        let Some(t) = self.thread(id) else { return };
+        if t.priority >= priority || t.state != State::Ready {
+            return;
+        }
+        t.priority = priority;
+        self.runq.remove(id);
+        self.make_ready(id);
+    }
+
     /// Ends a thread's wait with the given return values.
     pub fn wake(&mut self, id: ThreadId, rax: i64, rdx: u64) {
         let Some(t) = self.thread(id) else { return };

@@ -16,7 +16,7 @@ use super::{rcvid_of, ChannelId, Pending, ASYNC_RCVID};
 use crate::process::{Handle, ProcessState};
 use crate::state::Kernel;
 use crate::syscall::Next;
-use crate::thread::{Blocked, Range, State, ThreadId};
+use crate::thread::{Blocked, ProcessId, Range, State, ThreadId};
 use abi::ipc::{Kind, Lease, MAX_LEASES, MAX_MESSAGE};
 use abi::Error;
 use kcore::paging::PageTables;
@@ -75,7 +75,7 @@ impl Kernel {
         let process = self.threads.get(thread).ok_or(Error::PeerDied)?.process;
         let p = self.processes.get_mut(process).ok_or(Error::PeerDied)?;
         let value = p.handles.insert(handle).map_err(|_| Error::LimitReached)?;
-        self.retain(handle.object);
+        self.retain(handle, process);
         Ok(value)
     }
 
@@ -166,9 +166,28 @@ impl Kernel {
             return Err(Error::NoMemory);
         }
         c.pending.push_back(Pending::Send(me));
+        let server = c.server;
         self.ipc_counters.slow_sends += 1;
+        if let Some(server) = server {
+            let priority = self.cur().priority;
+            self.inherit_while_queued(server, priority);
+        }
         self.block_current(Blocked::Send(ch));
         Ok(Next::Reschedule)
+    }
+
+    /// Priority inheritance while a message waits: whichever of the
+    /// server's busy threads (ready, not receiving) gets to it next, none
+    /// of them runs below the sender meanwhile.
+    #[inline(never)]
+    fn inherit_while_queued(&mut self, server: ProcessId, priority: u8) {
+        let mut i = 0;
+        while let Some(&t) = self.processes.get(server).and_then(|p| p.threads.get(i)) {
+            if self.threads.get(t).is_some_and(|t| t.state == State::Ready) {
+                self.raise_priority(t, priority);
+            }
+            i += 1;
+        }
     }
 
     /// The current thread receives on `ch` into `buf`: takes the oldest

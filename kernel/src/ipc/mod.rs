@@ -54,6 +54,10 @@ pub struct Channel {
     pub refs: u32,
     /// Of those, the channel handles (the ones that can receive).
     pub receive_handles: u32,
+    /// The process most recently given a handle that can receive on it
+    /// (its creator, then whoever it is passed to): the serving process,
+    /// whose busy threads inherit the priority of a sender that has to queue.
+    pub server: Option<ProcessId>,
 }
 
 /// IPC counters, exported through `kernel_info(InfoKind::Ipc)`.

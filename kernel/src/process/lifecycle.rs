@@ -53,7 +53,7 @@ impl Kernel {
         for &h in handles {
             let inserted = self.processes.get_mut(id).map(|p| p.handles.insert(h));
             match inserted {
-                Some(Ok(_)) => self.retain(h.object),
+                Some(Ok(_)) => self.retain(h, id),
                 _ => {
                     self.end_process(id, abi::EXIT_KILLED);
                     self.reap_if_unreferenced(id);
@@ -280,8 +280,9 @@ impl Kernel {
         }
     }
 
-    /// Counts one more handle naming `object`.
-    pub fn retain(&mut self, object: Object) {
+    /// Counts one more handle naming its object, now held by `holder`.
+    pub fn retain(&mut self, handle: Handle, holder: ProcessId) {
+        let object = handle.object;
         match object {
             Object::Process(id) => {
                 if let Some(p) = self.processes.get_mut(id) {
@@ -298,6 +299,9 @@ impl Kernel {
                     c.refs += 1;
                     if let Object::Channel(_) = object {
                         c.receive_handles += 1;
+                        if handle.rights & abi::ipc::rights::RECEIVE != 0 {
+                            c.server = Some(holder);
+                        }
                     }
                 }
             }

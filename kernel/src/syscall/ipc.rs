@@ -79,6 +79,7 @@ pub fn channel_create(k: &mut Kernel, _: &Args) -> Result<Next, Error> {
             pulses: 0,
             refs: 0,
             receive_handles: 0,
+            server: None,
         })
         .ok_or(Error::LimitReached)?;
     let all = rights::RECEIVE | rights::CONNECT | rights::DUPLICATE | rights::TRANSFER;

@@ -149,7 +149,7 @@ pub fn grant(k: &mut Kernel, handle: Handle) -> Result<u64, Error> {
     let process = k.cur().process;
     let p = k.processes.get_mut(process).ok_or(Error::BadState)?;
     let h = p.handles.insert(handle).map_err(|_| Error::LimitReached)?;
-    k.retain(handle.object);
+    k.retain(handle, process);
     Ok(h)
 }
 

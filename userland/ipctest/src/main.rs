@@ -6,8 +6,8 @@
 //!
 //! Prints `PASS <name>` or `FAIL <name>: <why>` per test and closes with
 //! `ipctest: N passed, N failed`; the exit status is the number of failed
-//! tests. `ipctest <name>...` runs only the named tests; the tests of
-//! known kernel bugs in `known.rs` run only when named.
+//! tests. `ipctest <name>...` runs only the named tests. `regressions.rs`
+//! holds the tests of kernel bugs this suite found (all fixed).
 //!
 //! The unsafe blocks: `irq.rs`'s access to the RTC's two ports, and
 //! `remembered.rs` handing the kernel a buffer address that is unmapped.
@@ -25,7 +25,6 @@ mod asynchronous;
 mod death;
 mod harness;
 mod irq;
-mod known;
 mod leaks;
 mod leases;
 mod paths;
@@ -33,6 +32,7 @@ mod priority;
 #[path = "../../ipcpeer/src/proto.rs"]
 mod proto;
 mod pulses;
+mod regressions;
 mod remembered;
 mod security;
 mod sizes;
@@ -61,23 +61,16 @@ const TESTS: &[Test] = &[
     ("client_death", death::client_death),
     ("handle_security", security::handle_security),
     ("priority_inheritance", priority::priority_inheritance),
+    ("priority_inheritance_queued", regressions::priority_inheritance_queued),
+    ("stale_rcvid", regressions::stale_rcvid),
+    ("error_reply_handle", regressions::error_reply_handle),
     ("irq_pulse", irq::irq_pulse),
     ("leak_check", leaks::leak_check),
 ];
 
-/// Tests of known kernel bugs (see `known.rs`): run only when named.
-const KNOWN_BUGS: &[Test] = &[
-    ("stale_rcvid", known::stale_rcvid),
-    ("error_reply_handle", known::error_reply_handle),
-    ("priority_inheritance_queued", known::priority_inheritance_queued),
-];
-
 fn main(args: Args) -> i32 {
     let selected = |name: &str| args.is_empty() || args.contains(name);
-    let chosen = || {
-        let known = KNOWN_BUGS.iter().filter(|(name, _)| args.contains(name));
-        TESTS.iter().filter(|(name, _)| selected(name)).chain(known)
-    };
+    let chosen = || TESTS.iter().filter(|(name, _)| selected(name));
     println!("ipctest: pid {}, {} of {} tests", libipc::getpid(), chosen().count(), TESTS.len());
     libipc::testing::run("ipctest", chosen().copied())
 }

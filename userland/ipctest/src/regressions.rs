@@ -1,17 +1,17 @@
-//! Tests of kernel behaviour found wrong while writing this suite; they run
-//! only when named (`ipctest stale_rcvid ...`) so the suite stays green
-//! until the kernel is fixed, then they move into the main list.
+//! Tests of kernel behaviour found wrong while writing this suite, kept as
+//! regression tests now that the kernel is fixed:
 //!
-//! - `stale_rcvid`: a receive id names the client *thread*, not the
-//!   message, so a late reply to a message whose sender timed out answers
-//!   that thread's next message.
-//! - `error_reply_handle`: a reply with a negative status and a handle puts
-//!   the handle in the client's table although the client only sees the
-//!   error (and, once the table is full, sees `LimitReached` instead).
-//! - `priority_inheritance_queued`: a server is raised to a client's
-//!   priority only when it receives the message, not while the message
-//!   waits for a busy server, so a medium-priority hog can still delay a
-//!   high-priority client behind a low-priority request.
+//! - `stale_rcvid`: a receive id used to name the client *thread*, not the
+//!   message, so a late reply to a message whose sender timed out answered
+//!   that thread's next message (receive ids now carry the send's sequence
+//!   number).
+//! - `error_reply_handle`: a reply with a negative status and a handle used
+//!   to put the handle in the client's table although the client only saw
+//!   the error.
+//! - `priority_inheritance_queued`: a server used to be raised to a
+//!   client's priority only when it received the message, not while the
+//!   message waited for a busy server, so a medium-priority hog could delay
+//!   a high-priority client behind a low-priority request.
 #![forbid(unsafe_code)]
 
 use alloc::sync::Arc;
