@@ -112,6 +112,11 @@ pub enum Syscall {
     /// `IPC_KNOB_DIRECT_HANDOFF` (1 = on, the default; 0 = every IPC
     /// wake-up goes through the run queue and the scheduler).
     IpcTune = 34,
+    /// `ioports_narrow(ports, first, count) -> ports handle`: a new handle
+    /// to the ports `first .. first + count`, which must lie inside the
+    /// range `ports` names (a handle with DUPLICATE); same rights. How init
+    /// gives each driver only the ports it is meant to use.
+    IoPortsNarrow = 35,
 }
 
 /// `ipc_tune` knob: whether IPC hands the CPU straight to the woken thread.
@@ -121,7 +126,7 @@ pub const IPC_KNOB_DIRECT_HANDOFF: u64 = 0;
 pub const MAX_USER_PRIORITY: u64 = 24;
 
 /// Number of system calls.
-pub const SYSCALL_COUNT: u64 = 35;
+pub const SYSCALL_COUNT: u64 = 36;
 
 impl Syscall {
     /// Decodes the number in `rax`.
@@ -163,6 +168,7 @@ impl Syscall {
             SetPriority,
             Shutdown,
             IpcTune,
+            IoPortsNarrow,
         ];
         ALL.get(n as usize).copied()
     }
@@ -193,8 +199,7 @@ pub const fn first_handle(n: u64) -> u64 {
 /// What init finds in its handle table at start (in this order).
 pub mod init_handles {
     use super::first_handle;
-    /// Every I/O port (grant subsets by duplicating... ports are granted
-    /// whole; see `docs/abi.md`).
+    /// Every I/O port (hand out subsets made with `ioports_narrow`).
     pub const IOPORTS: u64 = first_handle(0);
     /// The right to allocate DMA memory.
     pub const DMA: u64 = first_handle(1);

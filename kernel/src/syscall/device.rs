@@ -5,7 +5,7 @@
 use super::{lookup, Args, Next};
 use crate::arch::gdt::IO_BITMAP_BYTES;
 use crate::mm::{frames, PAGE_SIZE};
-use crate::process::Object;
+use crate::process::{Handle, Object};
 use crate::state::Kernel;
 use abi::ipc::rights;
 use abi::Error;
@@ -53,6 +53,23 @@ pub fn ioports_enable(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     k.io_bitmap_owner = None;
     k.switch_io_bitmap(process);
     Ok(Next::Return(0, 0))
+}
+
+pub fn ioports_narrow(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
+    let [value, first, count, ..] = args.a;
+    let h = lookup(k, value)?;
+    let Object::IoPorts { base, count: have } = h.object else { return Err(Error::BadHandle) };
+    if h.rights & rights::DUPLICATE == 0 {
+        return Err(Error::PermissionDenied);
+    }
+    let (base, end) = (u64::from(base), u64::from(base) + u64::from(have));
+    if count == 0 || first < base || first.checked_add(count).is_none_or(|e| e > end) {
+        return Err(Error::BadArgument);
+    }
+    // In range of a u16 base and a count of at most 65536: checked above.
+    let narrowed = Handle { object: Object::IoPorts { base: first as u16, count: count as u32 }, rights: h.rights };
+    let v = super::grant(k, narrowed)?;
+    Ok(Next::Return(v, 0))
 }
 
 /// Largest single DMA allocation.

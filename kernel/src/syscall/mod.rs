@@ -125,6 +125,7 @@ fn dispatch(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
         Syscall::SetPriority => thread::set_priority(k, args),
         Syscall::Shutdown => process::shutdown(k, args),
         Syscall::IpcTune => ipc::tune(k, args),
+        Syscall::IoPortsNarrow => device::ioports_narrow(k, args),
     }
 }
 

@@ -46,6 +46,18 @@ pub fn ioports_enable(ports: &Handle) -> Result<()> {
     raw::ioports_enable(ports.raw())
 }
 
+/// A handle to the ports `first ..= last` only, made from `ports` (which
+/// must name all of them and allow DUPLICATE): what a driver should get.
+///
+/// Errors: `BadArgument` (not inside `ports`, or `last < first`),
+/// `BadHandle`, `PermissionDenied`, `LimitReached`.
+pub fn ioports_narrow(ports: &Handle, first: u16, last: u16) -> Result<Handle> {
+    if last < first {
+        return Err(crate::Error::BadArgument);
+    }
+    raw::ioports_narrow(ports.raw(), first, u32::from(last - first) + 1)
+}
+
 /// Physically contiguous memory for a device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DmaRegion {

@@ -31,7 +31,7 @@ pub use abi::ipc::{IpcStats, Kind, MAX_ASYNC_OUTSTANDING, MAX_LEASES, MAX_MESSAG
 pub use abi::syscall::ProcessInfo;
 pub use channel::{error_reply, reply, reply_with_handle, Channel, Message, Received};
 pub use connection::{Connection, Reply, SendOptions};
-pub use device::{dma_alloc, ioports_enable, DmaRegion, Irq};
+pub use device::{dma_alloc, ioports_enable, ioports_narrow, DmaRegion, Irq};
 pub use raw::Handle;
 pub use system::{ipc_stats, processes, set_priority};
 

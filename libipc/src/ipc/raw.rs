@@ -390,6 +390,12 @@ pub fn ioports_enable(ports: u64) -> Result<()> {
     check(call(Syscall::IoPortsEnable, [ports, 0, 0, 0, 0, 0]).rax).map(drop)
 }
 
+/// `ioports_narrow(ports, first, count) -> ports handle`.
+pub fn ioports_narrow(ports: u64, first: u16, count: u32) -> Result<Handle> {
+    let r = call(Syscall::IoPortsNarrow, [ports, u64::from(first), u64::from(count), 0, 0, 0]);
+    check(r.rax).and_then(|v| Handle::fresh(v).ok_or(Error::BadState))
+}
+
 /// `dma_alloc(dma, len) -> (address, physical address)`: fresh zeroed pages
 /// that no existing memory of the program overlaps.
 pub fn dma_alloc(dma: u64, len: usize) -> Result<(u64, u64)> {

@@ -74,7 +74,13 @@ pub fn spawn(program: &str, args: &str, grants: &[Grant], extras: &Extras<'_>) -
                 made.push(conn);
                 v
             }
-            Grant::IoPorts { .. } => init_handles::IOPORTS,
+            Grant::IoPorts { first, last } => {
+                let count = u32::from(last.saturating_sub(first)) + 1;
+                let ports = ipc::raw::ioports_narrow(init_handles::IOPORTS, first, count)?;
+                let v = ports.raw();
+                made.push(ports);
+                v
+            }
             Grant::Irq(line) => init_handles::irq(u64::from(line)),
             Grant::Dma => init_handles::DMA,
             Grant::Channel => {

@@ -15,11 +15,6 @@
 //!
 //! # Gaps (kernel calls that would close them)
 //!
-//! - **I/O port ranges are not narrowed.** `handle_dup` narrows rights, not
-//!   ranges, so a server granted [`Grant::IoPorts`] gets init's handle to
-//!   *every* port; the range written here is the one it is meant to use. A
-//!   kernel call `ioports_narrow(handle, first, count) -> handle` (or a
-//!   range argument to `handle_dup`) would let init pass exactly this range.
 //! - **Priority is passed as an argument.** `spawn` takes no priority, so
 //!   init appends `prio=N` to the arguments and the server applies it with
 //!   `set_priority` (the console does). A priority argument to `spawn` would
@@ -30,8 +25,8 @@
 pub enum Grant {
     /// A connection to init's channel: name service and init's requests.
     Names,
-    /// The I/O ports `first..=last` (for now: the handle to every port,
-    /// see the module documentation).
+    /// The I/O ports `first..=last`: a handle init narrows from its own
+    /// (`ioports_narrow`), so the server can enable no other port.
     IoPorts { first: u16, last: u16 },
     /// Interrupt line `n` (ISA 0..=15, PCI GSIs 16..=23).
     Irq(u8),
@@ -128,7 +123,9 @@ pub const SERVICES: &[Service] = &[
         endpoint: Endpoint::Held("blk"),
         priority: 10,
         grants: &[
-            // PCI configuration; the device's I/O BAR is found at run time.
+            // PCI configuration, and the PCI I/O window the firmware places
+            // BARs in (the device's BAR is found at run time; QEMU's q35 puts
+            // it at 0xc000): no legacy ISA device is reachable.
             Grant::IoPorts { first: 0xcf8, last: 0xcff },
             Grant::Dma,
             Grant::Irq(16),
@@ -140,6 +137,7 @@ pub const SERVICES: &[Service] = &[
             Grant::Irq(22),
             Grant::Irq(23),
             Grant::Channel,
+            Grant::IoPorts { first: 0x1000, last: 0xffff },
         ],
         boot: true,
         test: true,

@@ -5,10 +5,11 @@
 //!
 //! | n | handle |
 //! |---|---|
-//! | 0 | I/O ports (`init_handles::IOPORTS`): PCI configuration and the device's I/O BAR |
+//! | 0 | I/O ports: PCI configuration (`0xcf8..=0xcff`) |
 //! | 1 | DMA (`init_handles::DMA`) |
 //! | 2..=9 | interrupt lines 16..=23 (`init_handles::irq(16 + k)`): the PCI lines; the driver keeps the one its device uses and closes the others |
 //! | 10 | the channel to serve (with RECEIVE); the spawner keeps a connection to hand to clients |
+//! | 11 | I/O ports: the PCI I/O window holding the device's I/O BAR |
 //!
 //! The spawner makes the channel (rather than the driver) so that the
 //! endpoint outlives the driver: a restarted driver serves the same channel
@@ -48,6 +49,10 @@ const FIRST_IRQ_LINE: u8 = 16;
 const IRQ_HANDLES: u8 = 8;
 /// The handle of the channel to serve.
 const CHANNEL_HANDLE: u64 = 10;
+/// The handle to the ports the device's I/O BAR may lie in, which start
+/// at `BAR_WINDOW_START` (init's manifest grants up to 0xffff).
+const BAR_PORTS_HANDLE: u64 = 11;
+const BAR_WINDOW_START: u32 = 0x1000;
 
 fn main(_args: Args) -> i32 {
     match run() {
@@ -76,8 +81,15 @@ fn run() -> Result<abi::Error, (i32, String)> {
         return Err((BAD_HANDLES, "start-up handles missing".into()));
     };
     let channel = Channel::from_handle(channel);
-    let ports = Ports::enable(&ports).map_err(|e| (BAD_HANDLES, format!("no I/O port access: {e}")))?;
+    let bar_ports = Handle::initial(BAR_PORTS_HANDLE).ok_or((BAD_HANDLES, String::from("no BAR port handle")))?;
+    let no_access = |e| (BAD_HANDLES, format!("no I/O port access: {e}"));
+    let ports = Ports::enable(&ports).map_err(no_access)?;
+    Ports::enable(&bar_ports).map_err(no_access)?;
     let found = setup::find(&ports).map_err(|why| (NO_DEVICE, why))?;
+    if u32::from(found.io_base) < BAR_WINDOW_START {
+        // Touching it would fault: the handle does not cover it.
+        return Err((NO_DEVICE, format!("I/O BAR at {:#x}, below the granted window", found.io_base)));
+    }
     let irq = take_irq(found.line);
     let dev = Legacy::new(&ports, found.io_base);
     let (mut engine, features) =

@@ -12,6 +12,11 @@
 //! `oom` (allocating past the page limit must be a clean allocation
 //! failure, which panics).
 //!
+//! `ports-in <port>`: enables the I/O ports of `first_handle(0)` and reads
+//! `<port>`; status 0 after the read, [`USAGE`] without a port or handle.
+//! Whether it must fault depends on the ports the spawner granted (ipctest's
+//! `ioports_narrow`).
+//!
 //! Modes that must *not* fault, they check that the kernel refuses a bad
 //! thread start with an error instead of starting it (status 0 = refused
 //! with `BadAddress`/`BadArgument`; [`ACCEPTED`] = it was accepted and the
@@ -70,6 +75,7 @@ fn main(args: Args) -> i32 {
         "int3" => int3(),
         "privileged" => privileged(),
         "port-io" => port_io(),
+        "ports-in" => return ports_in(args.word(1).and_then(|w| w.parse().ok())),
         "write-ro" => write_ro(),
         "unmapped-after-unmap" => unmapped_after_unmap(),
         "stack-overflow" => {
@@ -207,6 +213,23 @@ fn port_io() {
         asm!("in al, dx", in("dx") 0x3f8u16, out("al") v, options(nomem, nostack));
     }
     println!("crash: port read {v:#x}");
+}
+
+fn ports_in(port: Option<u16>) -> i32 {
+    let (Some(port), Some(ports)) = (port, libipc::ipc::Handle::initial(0)) else { return USAGE };
+    if let Err(e) = libipc::ipc::ioports_enable(&ports) {
+        println!("crash: ioports_enable: {e}");
+        return USAGE;
+    }
+    let v: u8;
+    #[allow(unsafe_code)]
+    // Deliberate: a port outside the granted range raises #GP; inside it,
+    // the spawner picked a port whose read has no side effects.
+    unsafe {
+        asm!("in al, dx", in("dx") port, out("al") v, options(nomem, nostack));
+    }
+    println!("crash: port {port:#x} read {v:#x}");
+    0
 }
 
 fn write_ro() {

@@ -2,13 +2,13 @@
 //! to interrupt periodically, its line is bound to a channel, and its
 //! pulses arrive there, one per acknowledgement. Needs the I/O port handle
 //! as `first_handle(0)` and interrupt line 8 as `first_handle(1)` from the
-//! spawner (init).
+//! spawner (init). `ioports_narrow` narrows that port handle further.
 #![forbid(clippy::undocumented_unsafe_blocks)]
 
 use core::time::Duration;
 
 use libipc::ipc::{self, raw, Channel, Handle, Irq, Received};
-use libipc::Error;
+use libipc::{sys, Error};
 
 use crate::ensure;
 use crate::harness::{expect_err, ok, stats, Outcome};
@@ -45,6 +45,26 @@ fn cmos(reg: u8, write: Option<u8>) -> u8 {
             None => raw::inb(0x71),
         }
     }
+}
+
+/// Narrowing the port handle init gave (0x70..=0x71): only inside it, and a
+/// process given the narrower handle can use its port and faults on the
+/// one next to it.
+pub fn ioports_narrow() -> Outcome {
+    let ports = abi::syscall::first_handle(0);
+    expect_err("narrow below the range", raw::ioports_narrow(ports, 0x6f, 2).map(drop), Error::BadArgument)?;
+    expect_err("narrow past the range", raw::ioports_narrow(ports, 0x71, 2).map(drop), Error::BadArgument)?;
+    expect_err("narrow to no port", raw::ioports_narrow(ports, 0x70, 0).map(drop), Error::BadArgument)?;
+    let ch = ok("channel_create", Channel::create())?;
+    expect_err("narrow a channel", raw::ioports_narrow(ch.handle().raw(), 0, 1).map(drop), Error::BadHandle)?;
+    let data_port = ok("narrow to 0x71", raw::ioports_narrow(ports, 0x71, 1))?;
+    for (port, want) in [(0x71u16, 0), (0x70, abi::EXIT_FAULTED)] {
+        let args = alloc::format!("ports-in {port}");
+        let child = ok("spawn crash", sys::spawn(b"crash", args.as_bytes(), &[data_port.raw()]))?;
+        let status = ok("wait for crash", sys::wait(child.raw()))?;
+        ensure!(status == want, "crash {args} with port 0x71 only: status {status}, expected {want}");
+    }
+    Ok(())
 }
 
 pub fn irq_pulse() -> Outcome {

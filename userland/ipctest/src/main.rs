@@ -64,6 +64,7 @@ const TESTS: &[Test] = &[
     ("priority_inheritance_queued", regressions::priority_inheritance_queued),
     ("stale_rcvid", regressions::stale_rcvid),
     ("error_reply_handle", regressions::error_reply_handle),
+    ("ioports_narrow", irq::ioports_narrow),
     ("irq_pulse", irq::irq_pulse),
     ("leak_check", leaks::leak_check),
 ];
