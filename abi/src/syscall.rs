@@ -15,10 +15,11 @@ pub enum Syscall {
     /// `exit(status) -> !`: end the calling process.
     Exit = 1,
     /// `spawn(name_ptr, name_len, args_ptr, args_len, handles_ptr,
-    /// handle_count) -> process handle`: start the initrd program `name`
-    /// with argument bytes `args`, giving it copies of `handle_count`
-    /// handles (u64 values at `handles_ptr`, each with TRANSFER), which
-    /// appear in the child's table as `first_handle(0)`, `first_handle(1)`, ...
+    /// handle_count) -> process handle`, `rdx` = the child's pid: start the
+    /// initrd program `name` with argument bytes `args`, giving it copies of
+    /// `handle_count` handles (u64 values at `handles_ptr`, each with
+    /// TRANSFER), which appear in the child's table as `first_handle(0)`,
+    /// `first_handle(1)`, ...
     Spawn = 2,
     /// `wait(process) -> (0, status)`: block until the process ends; the
     /// exit status is in `rdx` (`EXIT_KILLED`, `EXIT_FAULTED` or the code).

@@ -10,6 +10,7 @@ use crate::Result;
 #[derive(Debug)]
 pub struct Process {
     handle: OwnedHandle,
+    pid: u64,
 }
 
 /// Starts the initrd program `name` with argument bytes `args`.
@@ -17,7 +18,7 @@ pub struct Process {
 /// Errors: `NotFound` (no such program), `BadElf` (malformed or hostile
 /// image), `NoMemory` / `LimitReached` (out of resources), `BadAddress`.
 pub fn spawn(name: &str, args: &[u8]) -> Result<Process> {
-    sys::spawn(name.as_bytes(), args, &[]).map(|handle| Process { handle })
+    sys::spawn_pid(name.as_bytes(), args, &[]).map(|(handle, pid)| Process { handle, pid })
 }
 
 impl Process {
@@ -31,6 +32,11 @@ impl Process {
     /// Ends the process.
     pub fn kill(&self) -> Result<()> {
         sys::kill(self.handle.raw())
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u64 {
+        self.pid
     }
 
     /// The handle's number (for tests and diagnostics).

@@ -228,9 +228,14 @@ pub fn exit(status: i64) -> ! {
 /// `spawn(name, args, handles) -> process handle`: the child gets copies
 /// of `handles` (see `abi::syscall::Syscall::Spawn`).
 pub fn spawn(name: &[u8], args: &[u8], handles: &[u64]) -> Result<OwnedHandle> {
+    spawn_pid(name, args, handles).map(|(handle, _)| handle)
+}
+
+/// `spawn`, also returning the child's pid.
+pub fn spawn_pid(name: &[u8], args: &[u8], handles: &[u64]) -> Result<(OwnedHandle, u64)> {
     // SAFETY: the kernel only reads `name`, `args` and `handles`, borrowed
     // for the call.
-    let (rax, _) = unsafe {
+    let (rax, pid) = unsafe {
         syscall6(
             Syscall::Spawn as u64,
             name.as_ptr() as u64,
@@ -241,7 +246,7 @@ pub fn spawn(name: &[u8], args: &[u8], handles: &[u64]) -> Result<OwnedHandle> {
             handles.len() as u64,
         )
     };
-    check(rax).map(OwnedHandle)
+    check(rax).map(|h| (OwnedHandle(h), pid))
 }
 
 /// `shutdown(status)`: powers the machine off (under QEMU: leaves through

@@ -53,7 +53,8 @@ pub fn spawn(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     let child = k.spawn(Some(parent), name, &bytes, &given[..handle_count as usize])?;
     let handle = grant(k, Handle { object: Object::Process(child), rights: rights::CONTROL | rights::DUPLICATE })
         .expect("handle room was checked");
-    Ok(Next::Return(handle, 0))
+    let pid = k.processes.get(child).map_or(0, |p| p.pid);
+    Ok(Next::Return(handle, pid))
 }
 
 pub fn wait(k: &mut Kernel, args: &Args) -> Result<Next, Error> {

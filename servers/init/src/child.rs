@@ -19,12 +19,8 @@ use abi::syscall::init_handles;
 use abi::Error;
 use init::manifest::Grant;
 use libipc::ipc::{self, Channel, Handle};
-use libipc::sync::Mutex;
 use libipc::sys::{self, OwnedHandle};
 use libipc::Result;
-
-/// Held by whoever spawns, until the new child's pid is known.
-static SPAWN: Mutex<()> = Mutex::new(());
 
 /// A process init started.
 #[derive(Debug)]
@@ -95,20 +91,7 @@ pub fn spawn(program: &str, args: &str, grants: &[Grant], extras: &Extras<'_>) -
         };
         raw.push(h);
     }
-    let _guard = SPAWN.lock();
-    let before = children(program)?;
-    let handle = sys::spawn(program.as_bytes(), args.as_bytes(), &raw)?;
-    let pid = children(program)?.into_iter().filter(|p| !before.contains(p)).max().unwrap_or(0);
+    let (handle, pid) = sys::spawn_pid(program.as_bytes(), args.as_bytes(), &raw)?;
     drop(made);
     Ok(Child { handle, pid })
-}
-
-/// Pids of init's live children running `program`.
-fn children(program: &str) -> Result<Vec<u64>> {
-    let me = libipc::getpid();
-    Ok(ipc::processes()?
-        .into_iter()
-        .filter(|p| p.parent == me && !p.ended && p.name() == program)
-        .map(|p| p.pid)
-        .collect())
 }

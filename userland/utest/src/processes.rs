@@ -26,6 +26,20 @@ pub fn spawn_wait_exit() -> Outcome {
     }
     run_expect("exitcode", &args, fnv1a(args.as_bytes()) as i64)?;
 
+    // spawn tells the child's pid: the process list agrees while it runs.
+    let child = ok("spawn sleeper", libipc::spawn("sleeper", b"ms=60000"))?;
+    let listed = ok("process list", libipc::ipc::processes())?;
+    let me = libipc::getpid();
+    let found = listed.iter().find(|p| p.pid == child.pid());
+    ensure!(
+        found.is_some_and(|p| p.parent == me && p.name() == "sleeper" && !p.ended),
+        "spawn said pid {}, the process list has {:?}",
+        child.pid(),
+        found.map(|p| (p.parent, p.name()))
+    );
+    ok("kill sleeper", child.kill())?;
+    ok("wait sleeper", child.wait())?;
+
     expect_err("spawn of a missing program", libipc::spawn("no-such-program", b""), &[Error::NotFound])?;
     expect_err("spawn with an empty name", libipc::spawn("", b""), &[Error::NotFound, Error::BadArgument])?;
     let long = "x".repeat(5000);
