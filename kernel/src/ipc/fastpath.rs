@@ -2,10 +2,12 @@
 //! receiver is already waiting, and `reply_receive` to a client that is
 //! waiting when nothing else is pending. Each function is a list of guards —
 //! any unusual condition returns `None` and the general path in `message.rs`
-//! handles the call from scratch, having seen nothing changed — then a
-//! marked point of no return after which the hand-off cannot fail. No
-//! allocation, no run-queue operation, no scheduler, and each object is
-//! looked up once.
+//! handles the call from scratch, having seen nothing changed (the guards
+//! may refresh a thread's memos, which are caches and true either way) —
+//! then a marked point of no return after which the hand-off cannot fail.
+//! No allocation, no run-queue operation, no scheduler, and each object is
+//! looked up once; handles and the destination page usually not at all
+//! (`HandleMemo`, `copy::PageCache`; `docs/ipc.md`).
 
 use super::{copy, rcvid_of, ChannelId};
 use crate::arch::trap::TrapFrame;
