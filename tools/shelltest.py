@@ -238,6 +238,15 @@ def scenario(g, c, boot_timeout):
     out = g.command("!!")
     c.check("history: !! runs the last line again", re.fullmatch(r"uptime\nup .*", out) is not None, repr(out))
 
+    # The shell reads raw keys and edits lines itself (the default): Up
+    # recalls the last line, Home moves to the start of the line.
+    for name, keys in (("editor: Up recalls the last line", "\x1b[A"),
+                       ("editor: Home, then typing, inserts at the start", "ptime\x1b[Hu")):
+        g.type(keys + "\r")
+        seen, _ = g.expect(r"(?:^|\n)\$ ", COMMAND_TIMEOUT)
+        out = clean(seen[: -len(PROMPT)])
+        c.check(name, re.search(r"(?m)^up \d", out) is not None, repr(out))
+
     out = g.command("ipcstat")
     m = re.search(r"(?m)^fast_sends\s+(\d+)$", out)
     c.check("ipcstat", m is not None and int(m[1]) > 0, repr(out))

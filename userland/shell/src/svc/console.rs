@@ -13,10 +13,11 @@
 //!   with `!!`, `!N`, `!text` instead: `shell::history`).
 //!
 //! Raw mode needs the console to keep bytes typed while no reader waits
-//! for the next reader to take as it wants; a console that runs them
-//! through its line editor instead would swallow what is typed between two
-//! raw reads. [`RAW_BY_DEFAULT`] says which the shell starts with; the
-//! words `raw` / `cooked` in its arguments choose.
+//! for the next reader to take as it wants (it does: waiting bytes follow
+//! the last reader's mode); a console that ran them through its line editor
+//! instead would swallow what is typed between two raw reads.
+//! [`RAW_BY_DEFAULT`] says which the shell starts with; the words `raw` /
+//! `cooked` in its arguments choose.
 //!
 //! The connection is looked up by name when first needed and again after
 //! an error (the console may have been restarted by init).
@@ -32,7 +33,7 @@ use shell::history::History;
 
 /// Whether the shell reads raw bytes and edits lines itself (see the
 /// module documentation).
-pub const RAW_BY_DEFAULT: bool = false;
+pub const RAW_BY_DEFAULT: bool = true;
 /// Bytes asked for in one raw read.
 const RAW_CHUNK: usize = 64;
 
