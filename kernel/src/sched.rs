@@ -114,9 +114,17 @@ impl Kernel {
     }
 
     /// Makes the TSS's I/O permissions those of `process`, which is about
-    /// to run: nothing to do unless a driver is involved.
-    #[inline]
-    pub fn switch_io_bitmap(&mut self, process: crate::thread::ProcessId) {
+    /// to run (`io_privileged`: it has a bitmap): nothing to do unless a
+    /// driver is involved, which is all the common case costs.
+    #[inline(always)]
+    pub fn switch_io_bitmap(&mut self, process: crate::thread::ProcessId, io_privileged: bool) {
+        if io_privileged || self.io_bitmap_on {
+            self.load_io_bitmap(process);
+        }
+    }
+
+    /// Loads `process`'s I/O bitmap into the TSS, or switches it off.
+    pub fn load_io_bitmap(&mut self, process: crate::thread::ProcessId) {
         let wants = self.processes.get(process).and_then(|p| p.io_bitmap.as_deref());
         match wants {
             None if self.io_bitmap_on => {
@@ -186,10 +194,11 @@ impl Kernel {
 pub fn switch_fast(mut k: Guard, next: crate::ipc::fastpath::Switch) -> ! {
     k.stats.context_switches += 1;
     k.last_ran = k.current;
+    // `switch_io_bitmap`'s test, made before the lookup of the process so
+    // that the fast path need not carry it.
     if next.io_privileged || k.io_bitmap_on {
-        let process = k.current.and_then(|t| k.threads.get(t)).map(|t| t.process);
-        if let Some(p) = process {
-            k.switch_io_bitmap(p);
+        if let Some(p) = k.current.and_then(|t| k.threads.get(t)).map(|t| t.process) {
+            k.load_io_bitmap(p);
         }
     }
     drop(k);
@@ -205,10 +214,8 @@ pub fn switch_to(mut k: Guard, next: ThreadId) -> ! {
         k.last_ran = Some(next);
     }
     let t = k.threads.get(next).expect("switching to a dead thread");
-    let (frame, process, cr3) = (&t.frame as *const TrapFrame, t.process, t.root);
-    if t.io_privileged || k.io_bitmap_on {
-        k.switch_io_bitmap(process);
-    }
+    let (frame, process, cr3, io_privileged) = (&t.frame as *const TrapFrame, t.process, t.root, t.io_privileged);
+    k.switch_io_bitmap(process, io_privileged);
     drop(k);
     // SAFETY: `frame` is inside a boxed, live thread whose process owns
     // `cr3`; the lock is released and nothing on the kernel stack needs

@@ -3,7 +3,7 @@
 //! sit on no queue the scheduler scans.
 
 use crate::arch::trap::TrapFrame;
-use crate::ipc::{copy::PageCache, fastpath::HandleMemo, ChannelId};
+use crate::ipc::{copy::PageCache, ChannelId, HandleMemo};
 use crate::process::Handle;
 use abi::ipc::{Lease, MAX_LEASES};
 use alloc::vec::Vec;

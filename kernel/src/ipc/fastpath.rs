@@ -9,9 +9,10 @@
 //! looked up once; handles and the destination page usually not at all
 //! (`HandleMemo`, `copy::PageCache`; `docs/ipc.md`).
 
-use super::{copy, rcvid_of, ChannelId};
+use super::message::Received;
+use super::{copy, rcvid_of, HandleMemo};
 use crate::arch::trap::TrapFrame;
-use crate::process::{epochs, Object};
+use crate::process::Object;
 use crate::state::Kernel;
 use crate::thread::{Blocked, Range, State};
 use abi::ipc::{rights, unpack_status_len, Kind, MAX_MESSAGE};
@@ -25,32 +26,6 @@ pub struct Switch {
     pub root: u64,
     /// Whether its process may use I/O ports (the TSS bitmap must follow).
     pub io_privileged: bool,
-}
-
-/// A handle resolved for a thread — a connection it sends on or a channel
-/// it receives on, its kind and right already checked — kept while no
-/// handle has been removed from any table (`epochs::HANDLES`): handle
-/// entries never change in place, so until a removal the value still names
-/// the same channel with the same rights.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HandleMemo {
-    value: u64,
-    channel: ChannelId,
-    epoch: u64,
-}
-
-impl HandleMemo {
-    /// The channel behind handle `value`, if this is its memo and still true.
-    #[inline(always)]
-    pub fn get(&self, value: u64) -> Option<ChannelId> {
-        (self.value == value && self.epoch == epochs::HANDLES.get()).then_some(self.channel)
-    }
-
-    /// Remembers that `value` names `channel` (with the right checked).
-    #[inline(always)]
-    pub fn new(value: u64, channel: ChannelId) -> Self {
-        HandleMemo { value, channel, epoch: epochs::HANDLES.get() }
-    }
 }
 
 /// `[addr, addr + len)` lies in user space (an empty range always does:
@@ -116,13 +91,8 @@ pub fn send(k: &mut Kernel, frame: *const TrapFrame) -> Option<Switch> {
     c.ipc.reply = Range { addr: reply_ptr, len: reply_cap };
     c.ipc.lease_count = 0;
     c.ipc.handle = None;
-    let f = &mut r.frame;
-    f.rax = rcvid_of(me, seq);
-    f.rdx = msg_len;
-    f.rdi = Kind::Message as u64;
-    f.rsi = c.pid;
-    f.r8 = 0;
-    f.r9 = 0;
+    Received { rcvid: rcvid_of(me, seq), len: msg_len, kind: Kind::Message, word: c.pid, value: 0, handle: 0 }
+        .write_to(&mut r.frame);
     r.priority = r.base_priority.max(c.priority);
     r.state = State::Running;
     r.slice_left = crate::sched::SLICE_TICKS;

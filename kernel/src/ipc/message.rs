@@ -13,6 +13,7 @@
 
 use super::copy::{self, CopyFault};
 use super::{rcvid_of, ChannelId, Pending, ASYNC_RCVID};
+use crate::arch::trap::TrapFrame;
 use crate::process::{Handle, ProcessState};
 use crate::state::Kernel;
 use crate::syscall::Next;
@@ -49,6 +50,20 @@ pub struct Received {
     pub handle: u64,
 }
 
+impl Received {
+    /// Puts the result in the registers `receive` returns in (see
+    /// `abi::syscall::Syscall::Receive`).
+    #[inline(always)]
+    pub fn write_to(&self, f: &mut TrapFrame) {
+        f.rax = self.rcvid;
+        f.rdx = self.len;
+        f.rdi = self.kind as u64;
+        f.rsi = self.word;
+        f.r8 = self.value;
+        f.r9 = self.handle;
+    }
+}
+
 impl Kernel {
     /// The page tables of `thread`'s process. A thread in the arena always
     /// belongs to a process whose space is alive: `end_process` frees its
@@ -60,13 +75,7 @@ impl Kernel {
     /// Writes a receive result into `thread`'s saved registers.
     pub fn set_received(&mut self, thread: ThreadId, r: &Received) {
         if let Some(t) = self.thread(thread) {
-            let f = &mut t.frame;
-            f.rax = r.rcvid;
-            f.rdx = r.len;
-            f.rdi = r.kind as u64;
-            f.rsi = r.word;
-            f.r8 = r.value;
-            f.r9 = r.handle;
+            r.write_to(&mut t.frame);
         }
     }
 
@@ -100,12 +109,16 @@ impl Kernel {
             None => 0,
         };
         let Some((c, r)) = self.threads.get2_mut(client, receiver) else { return Ok(()) };
-        r.frame.rax = rcvid_of(client, seq);
-        r.frame.rdx = msg.len;
-        r.frame.rdi = Kind::Message as u64;
-        r.frame.rsi = c.pid;
-        r.frame.r8 = 0;
-        r.frame.r9 = handle_value;
+        let word = c.pid;
+        Received {
+            rcvid: rcvid_of(client, seq),
+            len: msg.len,
+            kind: Kind::Message,
+            word,
+            value: 0,
+            handle: handle_value,
+        }
+        .write_to(&mut r.frame);
         c.state = State::Blocked(Blocked::Reply { server });
         c.ipc.handle = None;
         // Priority inheritance: serve the client at least at its priority.

@@ -17,6 +17,7 @@ pub mod lease;
 pub mod message;
 pub mod pulse;
 
+use crate::process::epochs;
 use crate::thread::{ProcessId, ThreadId};
 use alloc::{boxed::Box, collections::VecDeque};
 use kcore::arena::Id;
@@ -26,6 +27,33 @@ use kcore::ring::Ring;
 pub const MAX_RECEIVERS: usize = crate::process::MAX_THREADS;
 
 pub type ChannelId = Id;
+
+/// A handle resolved for a thread — a connection it sends on or a channel
+/// it receives on, its kind and right already checked — kept while no
+/// handle has been removed from any table (`epochs::HANDLES`): handle
+/// entries never change in place, so until a removal the value still names
+/// the same channel with the same rights. Used by the fast path and by the
+/// general path's lookups (`syscall/ipc.rs`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HandleMemo {
+    value: u64,
+    channel: ChannelId,
+    epoch: u64,
+}
+
+impl HandleMemo {
+    /// The channel behind handle `value`, if this is its memo and still true.
+    #[inline(always)]
+    pub fn get(&self, value: u64) -> Option<ChannelId> {
+        (self.value == value && self.epoch == epochs::HANDLES.get()).then_some(self.channel)
+    }
+
+    /// Remembers that `value` names `channel` (with the right checked).
+    #[inline(always)]
+    pub fn new(value: u64, channel: ChannelId) -> Self {
+        HandleMemo { value, channel, epoch: epochs::HANDLES.get() }
+    }
+}
 
 /// Something waiting on a channel to be received, in arrival order.
 pub enum Pending {

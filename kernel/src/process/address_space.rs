@@ -4,15 +4,11 @@
 //! and are freed with it, except those marked borrowed (device or DMA memory
 //! lent by a handle).
 
+use super::epochs;
 use crate::arch::cpu;
 use crate::mm::{frames, paging::HhdmMemory, phys_to_virt, PAGE_SIZE};
 use abi::{prot, Error, USER_END, USER_START};
 use kcore::paging::{flags, MapError, PageMemory, PageTables};
-
-/// A user mapping was removed or lost rights: remembered translations die.
-fn mappings_changed() {
-    super::epochs::MAPPINGS.bump();
-}
 
 /// A PTE bit (available to software) marking frames the space does not own.
 pub const BORROWED: u64 = 1 << 9;
@@ -121,7 +117,7 @@ impl AddressSpace {
         let f = user_flags(prot::READ | prot::WRITE);
         for i in 0..pages as u64 {
             if let Err(e) = self.tables.map(&mut HhdmMemory, addr + i * PAGE_SIZE, phys + i * PAGE_SIZE, f) {
-                mappings_changed();
+                epochs::MAPPINGS.bump();
                 for j in 0..i {
                     let _ = self.tables.unmap(&mut HhdmMemory, addr + j * PAGE_SIZE);
                     cpu::invlpg(addr + j * PAGE_SIZE);
@@ -142,7 +138,7 @@ impl AddressSpace {
         match self.tables.unmap(&mut HhdmMemory, virt) {
             Ok(frame) => {
                 cpu::invlpg(virt);
-                mappings_changed();
+                epochs::MAPPINGS.bump();
                 if f & BORROWED == 0 {
                     let _ = frames::free(frame);
                     self.pages -= 1;
@@ -180,7 +176,7 @@ impl AddressSpace {
         }
         let len = check_user_range(addr, len)?;
         self.check_all_mapped(addr, len)?;
-        mappings_changed();
+        epochs::MAPPINGS.bump();
         for i in 0..len / PAGE_SIZE {
             let v = addr + i * PAGE_SIZE;
             let borrowed = self.tables.translate(&mut HhdmMemory, v).map_or(0, |(_, f)| f & BORROWED);
@@ -215,7 +211,7 @@ impl Drop for AddressSpace {
     /// root. The caller must not be running on this space (CR3).
     fn drop(&mut self) {
         debug_assert!(cpu::read_cr3() != self.tables.root, "dropping the live address space");
-        mappings_changed();
+        epochs::MAPPINGS.bump();
         self.tables.clear_lower_half(
             &mut HhdmMemory,
             |_, entry| {

@@ -51,7 +51,7 @@ pub fn ioports_enable(k: &mut Kernel, args: &Args) -> Result<Next, Error> {
     }
     // The caller returns straight to user mode: load its new bitmap now.
     k.io_bitmap_owner = None;
-    k.switch_io_bitmap(process);
+    k.switch_io_bitmap(process, true);
     Ok(Next::Return(0, 0))
 }
 

@@ -3,7 +3,7 @@
 //! RECEIVE on channels, TRANSFER on handles given away.
 
 use super::{grant, lookup, lookup_with, Args, Next};
-use crate::ipc::{fastpath::HandleMemo, message::Outgoing, Channel, ChannelId};
+use crate::ipc::{message::Outgoing, Channel, ChannelId, HandleMemo};
 use crate::process::{Handle, Object};
 use crate::state::Kernel;
 use crate::thread::Range;

@@ -130,7 +130,10 @@ impl Pending {
         }
         // Register first, then send: the reply can only be received by the
         // executor's loop after this poll returns, and it finds the token.
-        let token = reactor.register_call(cx.waker());
+        let token = match reactor.register_call(cx.waker()) {
+            Ok(token) => token,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         match reactor.backend.send_async(conn, msg, token) {
             Ok(()) => {
                 reactor.stats(|s| s.async_calls += 1);

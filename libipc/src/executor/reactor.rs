@@ -24,6 +24,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 use core::task::Waker;
 
 use hashbrown::HashMap;
+use kcore::arena::{Arena, Id};
 
 use super::backend::Backend;
 use super::stats::{Config, Stats};
@@ -45,44 +46,35 @@ struct Call {
     reply: Option<(i64, Vec<u8>)>,
 }
 
-/// The calls in flight, each under a token: its slot in a table (low 32
-/// bits) and that slot's generation (high 32 bits, never 0), so a reply
-/// for a call that was given up (a stale token) finds no call even after
-/// its slot was reused. O(1) and no hashing on every call.
-#[derive(Default)]
-struct Calls {
-    slots: Vec<(u32, Option<Call>)>,
-    free: Vec<u32>,
+/// The calls in flight, each under a token: a generation-checked slot of a
+/// `kcore::arena::Arena` (index in the low 32 bits, generation in the high
+/// ones), so a reply for a call that was given up (a stale token) finds no
+/// call even after its slot was reused. No hashing on every call.
+struct Calls(Arena<Call>);
+
+impl Default for Calls {
+    fn default() -> Self {
+        Calls(Arena::new(usize::MAX))
+    }
 }
 
 impl Calls {
-    fn insert(&mut self, call: Call) -> u64 {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push((0, None));
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let entry = &mut self.slots[slot as usize];
-        entry.0 = entry.0.checked_add(1).unwrap_or(1);
-        entry.1 = Some(call);
-        (u64::from(entry.0) << 32) | u64::from(slot)
+    fn id(token: u64) -> Id {
+        Id { index: token as u32, generation: (token >> 32) as u32 }
+    }
+
+    /// The new call's token; `None` only when memory is short.
+    fn insert(&mut self, call: Call) -> Option<u64> {
+        let id = self.0.insert_with(|_| call)?;
+        Some((u64::from(id.generation) << 32) | u64::from(id.index))
     }
 
     fn get_mut(&mut self, token: u64) -> Option<&mut Call> {
-        let (generation, call) = self.slots.get_mut((token & 0xffff_ffff) as usize)?;
-        if u64::from(*generation) != token >> 32 {
-            return None;
-        }
-        call.as_mut()
+        self.0.get_mut(Self::id(token))
     }
 
     fn remove(&mut self, token: u64) -> Option<Call> {
-        self.get_mut(token)?;
-        let slot = (token & 0xffff_ffff) as u32;
-        self.free.push(slot);
-        self.slots[slot as usize].1.take()
+        self.0.remove(Self::id(token))
     }
 }
 
@@ -203,9 +195,11 @@ impl Reactor {
 
     // --- asynchronous calls ----------------------------------------------
 
-    /// A token no call in flight uses, registered with `waker`.
-    pub(crate) fn register_call(&self, waker: &Waker) -> u64 {
-        self.state.lock().calls.insert(Call { waker: Some(waker.clone()), reply: None })
+    /// A token no call in flight uses, registered with `waker`
+    /// (`NoMemory` if the table cannot grow).
+    pub(crate) fn register_call(&self, waker: &Waker) -> Result<u64> {
+        let call = Call { waker: Some(waker.clone()), reply: None };
+        self.state.lock().calls.insert(call).ok_or(abi::Error::NoMemory)
     }
 
     /// The reply for `token` if it came; otherwise remembers `waker`.
@@ -386,17 +380,16 @@ mod tests {
     #[test]
     fn call_tokens_are_unique_and_stale_ones_find_nothing() {
         let mut calls = Calls::default();
-        let a = calls.insert(call());
-        let b = calls.insert(call());
+        let a = calls.insert(call()).unwrap();
+        let b = calls.insert(call()).unwrap();
         assert_ne!(a, b);
-        assert!(a != 0 && b != 0);
         assert!(calls.remove(a).is_some());
         assert!(calls.remove(a).is_none(), "removed once");
-        let c = calls.insert(call());
+        let c = calls.insert(call()).unwrap();
         assert_eq!(c & 0xffff_ffff, a & 0xffff_ffff, "the slot is reused...");
         assert_ne!(c, a, "...under a new token");
         assert!(calls.get_mut(a).is_none(), "a late reply to the old call is an orphan");
         assert!(calls.get_mut(c).is_some() && calls.get_mut(b).is_some());
-        assert!(calls.get_mut(u64::MAX).is_none() && calls.get_mut(0).is_none());
+        assert!(calls.get_mut(u64::MAX).is_none());
     }
 }
